@@ -1,0 +1,50 @@
+# kheal: top-level build. `make` builds the module and the agent;
+# `make demo` and `make check` are the two commands README.md documents.
+
+KVER ?= $(shell scripts/kver)
+ifneq ($(wildcard /lib/modules/$(shell uname -r)/build),)
+KDIR ?= /lib/modules/$(shell uname -r)/build
+else
+KDIR ?= /usr/src/linux-headers-$(KVER)
+endif
+
+.PHONY: all kmod agent deps demo check unit checkpatch spec vm bench clean
+
+all: kmod agent
+
+kmod:
+	@if [ "$(KDIR)" != "/lib/modules/$$(uname -r)/build" ]; then \
+		echo "kmod: the running kernel ($$(uname -r)) has no build tree;" \
+		     "building against $(KDIR)"; fi
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod modules
+
+agent:
+	$(MAKE) -C agent
+
+deps:
+	scripts/deps
+
+demo: deps all
+	scripts/vm-test --demo tests/vm/demo.sh
+
+check: deps all
+	$(MAKE) unit
+	$(MAKE) checkpatch
+	$(MAKE) vm
+
+unit:
+	$(MAKE) -C agent check
+
+checkpatch:
+	scripts/checkpatch $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h kmod/Kbuild include/uapi/linux/kheal.h
+
+vm:
+	scripts/vm-test tests/vm/[0-9]*.sh
+
+bench: deps all
+	scripts/vm-test --bench tests/vm/bench.sh
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean 2>/dev/null || true
+	$(MAKE) -C agent clean
+	rm -rf build
