@@ -29,11 +29,15 @@ demo: deps all
 
 check: deps all
 	$(MAKE) unit
+	$(MAKE) spec
 	$(MAKE) checkpatch
 	$(MAKE) vm
 
 unit:
 	$(MAKE) -C agent check
+
+spec:
+	$(MAKE) -C tests/spec check
 
 checkpatch:
 	scripts/checkpatch $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h kmod/Kbuild include/uapi/linux/kheal.h

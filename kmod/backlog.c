@@ -265,9 +265,10 @@ int kheal_backlog_init(unsigned int size)
 }
 
 /**
- * kheal_backlog_exit() - refuse new events, finish sending, free the ring
+ * kheal_backlog_exit() - refuse new events and send the ones stored
  *
- * Called after every producer has stopped and before the family goes.
+ * Called after every producer has stopped and before the family goes;
+ * the ring stays readable until kheal_backlog_free().
  */
 void kheal_backlog_exit(void)
 {
@@ -276,7 +277,7 @@ void kheal_backlog_exit(void)
 	spin_lock_irqsave(&kheal_bl.lock, flags);
 	kheal_bl.stopping = true;
 	spin_unlock_irqrestore(&kheal_bl.lock, flags);
-	cancel_work_sync(&kheal_send_work);
+	flush_work(&kheal_send_work);
 }
 
 /**

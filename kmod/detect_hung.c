@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Hung-task detector: reports a task that stays in TASK_UNINTERRUPTIBLE
+ * Hung-task detector: reports a task that stays in uninterruptible sleep
  * without a context switch for longer than hung_ms, once per episode, and
  * reports the episode resolved when the task runs again or exits.
  *
@@ -54,6 +54,16 @@ static unsigned long kheal_hung_tick(void)
 	ms = clamp_t(unsigned int, ms, KHEAL_HUNG_MIN_TICK_MS,
 		     KHEAL_HUNG_MAX_TICK_MS);
 	return msecs_to_jiffies(ms);
+}
+
+/*
+ * The states khungtaskd watches: uninterruptible, but neither killable
+ * (a kill ends the wait) nor TASK_IDLE (genuinely idle kernel threads).
+ */
+static bool kheal_hung_state(unsigned int state)
+{
+	return (state & TASK_UNINTERRUPTIBLE) && !(state & TASK_WAKEKILL) &&
+	       !(state & TASK_NOLOAD);
 }
 
 static struct kheal_hung_task *kheal_hung_find(pid_t pid)
@@ -188,7 +198,7 @@ static void kheal_hung_scan(struct work_struct *work)
 				goto unlock;
 			}
 		}
-		if (READ_ONCE(t->__state) != TASK_UNINTERRUPTIBLE)
+		if (!kheal_hung_state(READ_ONCE(t->__state)))
 			continue;
 		now = ktime_get_boottime_ns();
 		kheal_hung_check(t, now, threshold);

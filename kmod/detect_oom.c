@@ -4,8 +4,10 @@
  * victim, its cgroup, its RSS and whether a memory cgroup limit or the
  * whole machine ran out.
  *
- * The probe runs inside the OOM killer with task_lock(victim) held: it
- * takes no sleeping lock, allocates nothing and does not take task_lock.
+ * The probe runs inside the OOM killer, usually with task_lock(victim)
+ * held: it takes no sleeping lock, allocates nothing and does not take
+ * task_lock. mark_victim also fires for a task that was already exiting
+ * and is only given access to reserves; that too is reported as oom_kill.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -25,16 +25,17 @@ static int kheal_inject_hung_fn(void *data)
 {
 	struct kheal_injection *inj = data;
 	unsigned long deadline = jiffies + msecs_to_jiffies(inj->arg);
+	long left;
 
 	/* Sleep in D state; only kthread_stop() cuts it short. */
-	while (!kthread_should_stop() && time_before(jiffies, deadline)) {
+	for (;;) {
 		set_current_state(TASK_UNINTERRUPTIBLE);
-		if (kthread_should_stop()) {
-			__set_current_state(TASK_RUNNING);
+		left = (long)(deadline - jiffies);
+		if (left <= 0 || kthread_should_stop())
 			break;
-		}
-		schedule_timeout(deadline - jiffies);
+		schedule_timeout(left);
 	}
+	__set_current_state(TASK_RUNNING);
 	WRITE_ONCE(inj->done, true);
 	return 0;
 }

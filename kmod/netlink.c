@@ -223,9 +223,16 @@ static int kheal_nl_get_events_start(struct netlink_callback *cb)
 {
 	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
 	struct nlattr *since = info->attrs[KHEAL_A_SINCE_SEQ];
+	struct kheal_backlog_stats st;
 
-	/* cb->args[0]: seq of the last event dumped so far */
+	/*
+	 * cb->args[0]: seq of the last event dumped so far;
+	 * cb->args[1]: the head when the dump began. Later events reach the
+	 * caller by multicast, so a busy detector cannot make a dump endless.
+	 */
+	kheal_backlog_stats(&st);
 	cb->args[0] = since ? nla_get_u64(since) : 0;
+	cb->args[1] = st.head;
 	return 0;
 }
 
@@ -236,10 +243,10 @@ static int kheal_nl_get_events_dumpit(struct sk_buff *skb,
 	u64 last = cb->args[0];
 	void *hdr;
 
-	while (!kheal_backlog_next(last, &ev)) {
+	while (last < cb->args[1] && !kheal_backlog_next(last, &ev)) {
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &kheal_genl_family,
-				  NLM_F_MULTI, KHEAL_CMD_EVENT);
+				  NLM_F_MULTI, KHEAL_CMD_GET_EVENTS);
 		if (!hdr)
 			break;
 		if (kheal_event_put(skb, &ev)) {
@@ -366,7 +373,6 @@ static struct genl_family kheal_genl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.ops = kheal_genl_ops,
 	.n_ops = ARRAY_SIZE(kheal_genl_ops),
-	.resv_start_op = KHEAL_CMD_INJECT + 1,
 	.mcgrps = kheal_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(kheal_mcgrps),
 };
