@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The event every source produces, and how it prints. The field table
+ * below is the one place that ties a netlink attribute to a struct
+ * member, a JSON key and a protobuf field.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "event.h"
+#include "json.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+_Static_assert(KHEAL_A_MAX < 64, "presence bits are a uint64_t");
+
+static const char *const kind_names[] = {
+	[KHEAL_EVENT_HUNG_TASK]		= "hung_task",
+	[KHEAL_EVENT_HUNG_TASK_RESOLVED] = "hung_task_resolved",
+	[KHEAL_EVENT_OOM_KILL]		= "oom_kill",
+	[KHEAL_EVENT_MEM_PRESSURE]	= "mem_pressure",
+	[KHEAL_EVENT_TASK_CRASH]	= "task_crash",
+	[KHEAL_EVENT_NETDEV_TX_TIMEOUT]	= "netdev_tx_timeout",
+	[KHEAL_EVENT_NETDEV_CARRIER]	= "netdev_carrier",
+	[KHEAL_EVENT_BLOCK_IO_ERROR]	= "block_io_error",
+	[KHEAL_EVENT_DISK_STALL]	= "disk_stall",
+	[KHEAL_EVENT_SOFT_LOCKUP]	= "soft_lockup",
+	[KHEAL_EVENT_RCU_STALL]		= "rcu_stall",
+	[KHEAL_EVENT_OOPS]		= "oops",
+	[KHEAL_EVENT_SYNTHETIC]		= "synthetic",
+};
+_Static_assert(ARRAY_SIZE(kind_names) == KHEAL_EVENT_MAX + 1,
+	       "every event kind has a name");
+
+static const char *const severity_names[] = {
+	[KHEAL_SEV_INFO]	= "info",
+	[KHEAL_SEV_NOTICE]	= "notice",
+	[KHEAL_SEV_WARNING]	= "warning",
+	[KHEAL_SEV_ERROR]	= "error",
+	[KHEAL_SEV_CRITICAL]	= "critical",
+};
+_Static_assert(ARRAY_SIZE(severity_names) == KHEAL_SEV_MAX + 1,
+	       "every severity has a name");
+
+static const char *const oom_names[] = {
+	[KHEAL_OOM_UNKNOWN]	= "unknown",
+	[KHEAL_OOM_GLOBAL]	= "global",
+	[KHEAL_OOM_MEMCG]	= "memcg",
+};
+_Static_assert(ARRAY_SIZE(oom_names) == KHEAL_OOM_MAX + 1,
+	       "every OOM constraint has a name");
+
+static const char *const source_names[] = {
+	[KHEAL_SOURCE_KMOD]	= "kmod",
+	[KHEAL_SOURCE_BPF]	= "bpf",
+};
+
+static const char *const gap_reason_names[] = {
+	[KHEAL_GAP_OVERRUN]	= "overrun",
+	[KHEAL_GAP_MALFORMED]	= "malformed",
+};
+
+static const char *lookup(const char *const *names, size_t n, uint32_t v)
+{
+	return v < n ? names[v] : NULL;
+}
+
+const char *kheal_kind_name(uint32_t kind)
+{
+	return lookup(kind_names, ARRAY_SIZE(kind_names), kind);
+}
+
+const char *kheal_severity_name(uint32_t severity)
+{
+	return lookup(severity_names, ARRAY_SIZE(severity_names), severity);
+}
+
+const char *kheal_oom_constraint_name(uint32_t constraint)
+{
+	return lookup(oom_names, ARRAY_SIZE(oom_names), constraint);
+}
+
+const char *kheal_source_name(enum kheal_source_id source)
+{
+	return lookup(source_names, ARRAY_SIZE(source_names), source);
+}
+
+const char *kheal_gap_reason_name(enum kheal_gap_reason reason)
+{
+	return lookup(gap_reason_names, ARRAY_SIZE(gap_reason_names), reason);
+}
+
+#define U64(a, m, req)	{ KHEAL_A_##a, #m, KHEAL_FIELD_U64, \
+			  offsetof(struct kheal_event, m), 8, req, NULL }
+#define U32(a, m, req, nm) { KHEAL_A_##a, #m, KHEAL_FIELD_U32, \
+			  offsetof(struct kheal_event, m), 4, req, nm }
+#define STR(a, m, req)	{ KHEAL_A_##a, #m, KHEAL_FIELD_STR, \
+			  offsetof(struct kheal_event, m), \
+			  sizeof(((struct kheal_event *)0)->m), req, NULL }
+
+const struct kheal_event_field kheal_event_fields[] = {
+	U64(SEQ,		seq,		true),
+	U64(TIME_NS,		time_ns,	true),
+	U32(KIND,		kind,		true,	kheal_kind_name),
+	U32(SEVERITY,		severity,	true,	kheal_severity_name),
+	STR(SUBSYS,		subsys,		true),
+	U64(INSTANCE,		instance,	true),
+	U32(PID,		pid,		false,	NULL),
+	U32(TGID,		tgid,		false,	NULL),
+	STR(COMM,		comm,		false),
+	U64(CGROUP_ID,		cgroup_id,	false),
+	STR(CGROUP_PATH,	cgroup_path,	false),
+	STR(DEV,		dev,		false),
+	U64(DURATION_MS,	duration_ms,	false),
+	U64(CHECKPOINT_ID,	checkpoint_id,	false),
+	U64(RSS_KB,		rss_kb,		false),
+	U32(OOM_CONSTRAINT,	oom_constraint,	false,
+	    kheal_oom_constraint_name),
+};
+const size_t kheal_event_nfields = ARRAY_SIZE(kheal_event_fields);
+
+static uint64_t field_num(const struct kheal_event *ev,
+			  const struct kheal_event_field *f)
+{
+	const char *p = (const char *)ev + f->offset;
+
+	if (f->type == KHEAL_FIELD_STR)
+		return 0;
+	if (f->type == KHEAL_FIELD_U32)
+		return *(const uint32_t *)p;
+	return *(const uint64_t *)p;
+}
+
+/* An enum's name, a string's text, or NULL for a plain number. */
+static const char *field_text(const struct kheal_event *ev,
+			      const struct kheal_event_field *f)
+{
+	if (f->type == KHEAL_FIELD_STR)
+		return (const char *)ev + f->offset;
+	if (f->value_name)
+		return f->value_name(field_num(ev, f));
+	return NULL;
+}
+
+int kheal_event_json(const struct kheal_event *ev, char *buf, size_t len)
+{
+	const struct kheal_event_field *f;
+	struct kheal_json j;
+	const char *s;
+
+	kheal_json_init(&j, buf, len);
+	kheal_json_begin(&j, NULL, '{');
+	for (f = kheal_event_fields; f < kheal_event_fields +
+	     kheal_event_nfields; f++) {
+		if (!kheal_event_has(ev, f->attr))
+			continue;
+		s = field_text(ev, f);
+		if (s)
+			kheal_json_str(&j, f->name, s);
+		else
+			kheal_json_u64(&j, f->name, field_num(ev, f));
+	}
+	s = kheal_source_name(ev->source);
+	if (s)
+		kheal_json_str(&j, "source", s);
+	kheal_json_end(&j, '}');
+	return kheal_json_finish(&j);
+}
+
+static void text_value(struct kheal_json *j, const char *s, uint64_t num)
+{
+	if (!s)
+		kheal_json_raw(j, "%" PRIu64, num);
+	else if (kheal_json_is_plain(s))
+		kheal_json_raw(j, "%s", s);
+	else
+		kheal_json_quoted(j, s);
+}
+
+/* Printed bare after seq and time; the other fields as name=value. */
+static bool text_bare(int attr)
+{
+	return attr == KHEAL_A_KIND || attr == KHEAL_A_SEVERITY ||
+	       attr == KHEAL_A_SUBSYS;
+}
+
+/* "SEQ SECONDS.NS KIND SEVERITY SUBSYS name=value..." */
+int kheal_event_text(const struct kheal_event *ev, char *buf, size_t len)
+{
+	const struct kheal_event_field *f;
+	struct kheal_json j;
+
+	kheal_json_init(&j, buf, len);
+	kheal_json_raw(&j, "%" PRIu64 " %" PRIu64 ".%09" PRIu64, ev->seq,
+		       ev->time_ns / 1000000000, ev->time_ns % 1000000000);
+	for (f = kheal_event_fields; f < kheal_event_fields +
+	     kheal_event_nfields; f++) {
+		if (f->attr == KHEAL_A_SEQ || f->attr == KHEAL_A_TIME_NS)
+			continue;
+		if (text_bare(f->attr))
+			kheal_json_raw(&j, " ");
+		else if (kheal_event_has(ev, f->attr))
+			kheal_json_raw(&j, " %s=", f->name);
+		else
+			continue;
+		text_value(&j, field_text(ev, f), field_num(ev, f));
+	}
+	return kheal_json_finish(&j);
+}
+
+static const char *gap_reason(const struct kheal_gap *gap)
+{
+	const char *s = kheal_gap_reason_name(gap->reason);
+
+	return s ? s : "unspec";
+}
+
+int kheal_gap_json(const struct kheal_gap *gap, char *buf, size_t len)
+{
+	struct kheal_json j;
+
+	kheal_json_init(&j, buf, len);
+	kheal_json_begin(&j, NULL, '{');
+	kheal_json_begin(&j, "gap", '{');
+	kheal_json_u64(&j, "instance", gap->instance);
+	kheal_json_u64(&j, "first_missing", gap->first);
+	kheal_json_u64(&j, "last_missing", gap->last);
+	kheal_json_str(&j, "reason", gap_reason(gap));
+	kheal_json_end(&j, '}');
+	kheal_json_end(&j, '}');
+	return kheal_json_finish(&j);
+}
+
+int kheal_gap_text(const struct kheal_gap *gap, char *buf, size_t len)
+{
+	struct kheal_json j;
+
+	kheal_json_init(&j, buf, len);
+	kheal_json_raw(&j, "gap: seq %" PRIu64 "..%" PRIu64
+		       " of instance %" PRIu64 " lost (%s)", gap->first,
+		       gap->last, gap->instance, gap_reason(gap));
+	return kheal_json_finish(&j);
+}

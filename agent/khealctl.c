@@ -1,0 +1,823 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * khealctl: look at and steer kheal. One function per command, found by
+ * name in a table; -j prints JSON everywhere. Exit codes: 0 ok, 1 error,
+ * 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "genl.h"
+#include "journal.h"
+#include "json.h"
+#include "record.h"
+#include "source_kmod.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define DEFAULT_JOURNAL	"/var/lib/kheal/journal"
+#define DEFAULT_PIDFILE	"/run/kheal/kheald.pid"
+
+#define EXIT_USAGE	2
+
+static bool json;
+
+struct cmd {
+	const char *name;
+	int (*func)(const struct cmd *cmd, int argc, char **argv);
+	const char *usage;
+};
+
+static void print_usage(const struct cmd *c, FILE *f)
+{
+	fprintf(f, "Usage: khealctl [-j] %s\n", c->usage);
+}
+
+static int __attribute__((format(printf, 2, 3)))
+usage_error(const struct cmd *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "khealctl: %s: ", c->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	print_usage(c, stderr);
+	return EXIT_USAGE;
+}
+
+static int fail(const struct cmd *c, const struct kheal_err *err, int ret)
+{
+	fprintf(stderr, "khealctl: %s: %s\n", c->name, kheal_err_str(err, ret));
+	return 1;
+}
+
+/* A decimal number from @min to @max, or a usage error naming @what. */
+static int parse_num(const struct cmd *c, const char *what, const char *s,
+		     uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end || errno || v < min || v > max) {
+		usage_error(c, "bad %s '%s': expected a number from %" PRIu64
+			    " to %" PRIu64, what, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * getopt_long over a command's arguments, with -j and -h everywhere.
+ * Returns the option, -1 at the end, or '?' after printing a usage error.
+ */
+static int next_opt(const struct cmd *c, int argc, char **argv,
+		    const struct option *extra)
+{
+	struct option longopts[16] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+	};
+	size_t n = 2;
+	int opt;
+
+	for (; extra && extra->name; extra++)
+		longopts[n++] = *extra;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":jh", longopts, NULL)) == 'j')
+		json = true;
+	switch (opt) {
+	case 'h':
+		print_usage(c, stdout);
+		exit(0);
+	case ':':
+		usage_error(c, "%s needs an argument", argv[optind - 1]);
+		return '?';
+	case '?':
+		usage_error(c, "unknown option '%s'", argv[optind - 1]);
+		return '?';
+	}
+	return opt;
+}
+
+static void print_line(const char *line, int len)
+{
+	if (len >= 0)
+		printf("%s\n", line);
+}
+
+static void print_event(const struct kheal_event *ev)
+{
+	char line[KHEAL_EVENT_LINE_MAX];
+
+	print_line(line, json ? kheal_event_json(ev, line, sizeof(line)) :
+				kheal_event_text(ev, line, sizeof(line)));
+}
+
+static void print_gap(const struct kheal_gap *gap)
+{
+	char line[KHEAL_EVENT_LINE_MAX];
+
+	print_line(line, json ? kheal_gap_json(gap, line, sizeof(line)) :
+				kheal_gap_text(gap, line, sizeof(line)));
+}
+
+/* status */
+
+static void status_module_json(struct kheal_json *j, int ret,
+			       const struct kheal_status *st,
+			       const struct kheal_err *err)
+{
+	const struct kheal_detector_status *d;
+
+	kheal_json_begin(j, "module", '{');
+	kheal_json_bool(j, "loaded", ret != -ENOENT);
+	if (ret && ret != -ENOENT)
+		kheal_json_str(j, "error", kheal_err_str(err, ret));
+	if (!ret) {
+		kheal_json_str(j, "version", st->version);
+		kheal_json_u64(j, "instance", st->instance);
+		kheal_json_u64(j, "head_seq", st->head_seq);
+		kheal_json_u64(j, "oldest_seq", st->oldest_seq);
+		kheal_json_u64(j, "backlog_size", st->backlog_size);
+		kheal_json_u64(j, "events_emitted", st->events_emitted);
+		kheal_json_u64(j, "events_dropped", st->events_dropped);
+		kheal_json_u64(j, "mcast_failed", st->mcast_failed);
+		kheal_json_u64(j, "hung_ms", st->hung_ms);
+		kheal_json_bool(j, "allow_inject", st->allow_inject);
+		kheal_json_begin(j, "detectors", '[');
+		for (d = st->detectors; d < st->detectors + st->ndetectors;
+		     d++) {
+			kheal_json_begin(j, NULL, '{');
+			kheal_json_str(j, "name", d->name);
+			kheal_json_bool(j, "active", d->active);
+			kheal_json_u64(j, "events", d->events);
+			kheal_json_end(j, '}');
+		}
+		kheal_json_end(j, ']');
+	}
+	kheal_json_end(j, '}');
+}
+
+static void status_module_text(int ret, const struct kheal_status *st,
+			       const struct kheal_err *err)
+{
+	const struct kheal_detector_status *d;
+
+	if (ret == -ENOENT) {
+		printf("module: not loaded\n");
+		return;
+	}
+	if (ret) {
+		printf("module: error: %s\n", kheal_err_str(err, ret));
+		return;
+	}
+	printf("module: kheal %s, instance %" PRIu64 "\n"
+	       "  seq: head %" PRIu64 ", oldest %" PRIu64 ", backlog %" PRIu32
+	       "\n  events: emitted %" PRIu64 ", dropped %" PRIu64
+	       ", multicast failed %" PRIu64 "\n"
+	       "  hung_ms %" PRIu32 ", inject %s\n", st->version,
+	       st->instance, st->head_seq, st->oldest_seq, st->backlog_size,
+	       st->events_emitted, st->events_dropped, st->mcast_failed,
+	       st->hung_ms, st->allow_inject ? "allowed" : "refused");
+	for (d = st->detectors; d < st->detectors + st->ndetectors; d++)
+		printf("  detector %s: %s, %" PRIu64 " events\n", d->name,
+		       d->active ? "active" : "inactive", d->events);
+}
+
+/* The pid in @path if that process is alive, else 0. */
+static pid_t agent_pid(const char *path)
+{
+	char buf[32] = "";
+	FILE *f = fopen(path, "re");
+	long pid;
+
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	pid = strtol(buf, NULL, 10);
+	if (pid <= 0 || (kill(pid, 0) && errno != EPERM))
+		return 0;
+	return pid;
+}
+
+static int cmd_status(const struct cmd *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "journal", required_argument, NULL, 'J' },
+		{ "pidfile", required_argument, NULL, 'P' },
+		{ 0 }
+	};
+	const char *journal = DEFAULT_JOURNAL, *pidfile = DEFAULT_PIDFILE;
+	struct kheal_journal_summary sum;
+	struct kheal_err merr = { "" }, jerr = { "" };
+	static struct kheal_status st;
+	static char buf[16384];
+	struct kheal_genl g;
+	struct kheal_json j;
+	int opt, mret, jret;
+	pid_t pid;
+
+	while ((opt = next_opt(c, argc, argv, opts)) != -1) {
+		if (opt == 'J')
+			journal = optarg;
+		else if (opt == 'P')
+			pidfile = optarg;
+		else
+			return EXIT_USAGE;
+	}
+	if (optind < argc)
+		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+
+	mret = kheal_genl_open(&g, &merr);
+	if (!mret) {
+		mret = kheal_genl_status(&g, &st, &merr);
+		kheal_genl_close(&g);
+	}
+	pid = agent_pid(pidfile);
+	jret = kheal_journal_scan(journal, &sum, &jerr);
+
+	if (!json) {
+		status_module_text(mret, &st, &merr);
+		if (pid)
+			printf("agent: running, pid %d\n", (int)pid);
+		else
+			printf("agent: not running (pid file %s)\n", pidfile);
+		if (jret == -ENOENT)
+			printf("journal: %s: absent\n", journal);
+		else if (jret)
+			printf("journal: error: %s\n",
+			       kheal_err_str(&jerr, jret));
+		else if (!sum.resume.known)
+			printf("journal: %s: %" PRIu64 " records\n", journal,
+			       sum.records);
+		else
+			printf("journal: %s: %" PRIu64 " records, last seq %"
+			       PRIu64 " of instance %" PRIu64 "\n", journal,
+			       sum.records, sum.resume.last,
+			       sum.resume.instance);
+	} else {
+		kheal_json_init(&j, buf, sizeof(buf));
+		kheal_json_begin(&j, NULL, '{');
+		status_module_json(&j, mret, &st, &merr);
+		kheal_json_begin(&j, "agent", '{');
+		kheal_json_bool(&j, "running", pid);
+		if (pid)
+			kheal_json_u64(&j, "pid", pid);
+		kheal_json_str(&j, "pidfile", pidfile);
+		kheal_json_end(&j, '}');
+		kheal_json_begin(&j, "journal", '{');
+		kheal_json_str(&j, "path", journal);
+		kheal_json_bool(&j, "present", jret != -ENOENT);
+		if (jret && jret != -ENOENT)
+			kheal_json_str(&j, "error", kheal_err_str(&jerr, jret));
+		if (!jret) {
+			kheal_json_u64(&j, "records", sum.records);
+			kheal_json_u64(&j, "last_seq", sum.resume.last);
+			kheal_json_u64(&j, "instance", sum.resume.instance);
+			kheal_json_u64(&j, "torn_bytes", sum.torn);
+		}
+		kheal_json_end(&j, '}');
+		kheal_json_end(&j, '}');
+		print_line(buf, kheal_json_finish(&j));
+	}
+	return (mret && mret != -ENOENT) || (jret && jret != -ENOENT);
+}
+
+/* events */
+
+struct events_opts {
+	bool follow;
+	bool kernel;
+	bool since_set;
+	uint64_t since;
+	const char *journal;
+};
+
+static int open_signalfd(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	return signalfd(-1, &mask, SFD_CLOEXEC);
+}
+
+static void print_record(const Kheal__Record *rec, uint64_t since)
+{
+	struct kheal_event ev;
+	struct kheal_gap gap;
+
+	if (rec->body_case == KHEAL__RECORD__BODY_EVENT &&
+	    !kheal_record_to_event(rec->event, &ev, NULL) && ev.seq > since) {
+		print_event(&ev);
+	} else if (rec->body_case == KHEAL__RECORD__BODY_GAP) {
+		kheal_record_to_gap(rec->gap, &gap);
+		if (gap.last > since)
+			print_gap(&gap);
+	}
+}
+
+/* Waits until the journal changes or a signal comes: 1, 0, or -errno. */
+static int wait_journal(int inotifyfd, int sigfd)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = inotifyfd, .events = POLLIN },
+		{ .fd = sigfd, .events = POLLIN },
+	};
+	char buf[4096];
+
+	if (poll(pfd, 2, -1) < 0)
+		return errno == EINTR ? 1 : -errno;
+	if (pfd[1].revents)
+		return 0;
+	if (read(inotifyfd, buf, sizeof(buf)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 1;
+}
+
+static int events_journal(const struct cmd *c, const struct events_opts *o)
+{
+	struct kheal_journal_iter it;
+	struct kheal_err err = { "" };
+	int ret, inotifyfd = -1, sigfd = -1;
+	Kheal__Record *rec;
+
+	ret = kheal_journal_iter_open(&it, o->journal, &err);
+	if (ret)
+		return fail(c, &err, kheal_err_wrap(&err, ret, "journal"));
+	if (o->follow) {
+		sigfd = open_signalfd();
+		inotifyfd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+		if (sigfd < 0 || inotifyfd < 0 ||
+		    inotify_add_watch(inotifyfd, o->journal,
+				      IN_MODIFY | IN_CLOSE_WRITE) < 0) {
+			ret = kheal_err_set(&err, errno, "watching %s: %s",
+					    o->journal, strerror(errno));
+			goto out;
+		}
+	}
+	for (;;) {
+		ret = kheal_journal_iter_next(&it, &rec, &err);
+		if (ret > 0) {
+			print_record(rec, o->since);
+			kheal__record__free_unpacked(rec, NULL);
+			continue;
+		}
+		if (ret < 0 || !o->follow)
+			break;
+		fflush(stdout);
+		ret = wait_journal(inotifyfd, sigfd);
+		if (ret <= 0)
+			break;
+	}
+	if (!ret && !o->follow && it.tail)
+		fprintf(stderr,
+			"khealctl: events: journal %s: %" PRIu64
+			" bytes at offset %" PRIu64
+			" are an incomplete record (being written, or torn by a crash)\n",
+			o->journal, it.tail, it.off);
+	if (ret < 0)
+		kheal_err_wrap(&err, ret, "journal %s", o->journal);
+out:
+	if (inotifyfd >= 0)
+		close(inotifyfd);
+	if (sigfd >= 0)
+		close(sigfd);
+	kheal_journal_iter_close(&it);
+	return ret < 0 ? fail(c, &err, ret) : 0;
+}
+
+struct dump_state {
+	struct kheal_seq seq;
+	struct kheal_err err;
+};
+
+static int dump_cb(struct nlmsghdr *nlh, void *arg)
+{
+	struct dump_state *s = arg;
+	struct kheal_event ev;
+	struct kheal_gap gap;
+	int ret;
+
+	ret = kheal_genl_parse_event(nlh, &ev, &s->err);
+	if (ret) {
+		fprintf(stderr, "khealctl: events: skipped: %s\n", s->err.msg);
+		return 0;
+	}
+	if (!s->seq.known)
+		kheal_seq_begin(&s->seq, ev.instance, s->seq.last);
+	switch (kheal_seq_check(&s->seq, ev.instance, ev.seq, &gap.first,
+				&gap.last)) {
+	case KHEAL_SEQ_NEW_INSTANCE:
+		kheal_seq_begin(&s->seq, ev.instance, 0);
+		break;
+	case KHEAL_SEQ_GAP:
+		gap.instance = ev.instance;
+		gap.reason = KHEAL_GAP_OVERRUN;
+		print_gap(&gap);
+		break;
+	case KHEAL_SEQ_DUPLICATE:
+		return 0;
+	default:
+		break;
+	}
+	kheal_seq_advance(&s->seq, ev.seq);
+	print_event(&ev);
+	return 0;
+}
+
+static int follow_event(const struct kheal_event *ev, void *arg)
+{
+	(void)arg;
+	print_event(ev);
+	return 0;
+}
+
+static int follow_gap(const struct kheal_gap *gap, void *arg)
+{
+	(void)arg;
+	print_gap(gap);
+	return 0;
+}
+
+static void follow_note(const char *msg, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "khealctl: events: %s\n", msg);
+}
+
+/* Multicast events as they come, after the backlog: kheald's loop. */
+static int events_follow_kernel(const struct cmd *c, uint64_t instance,
+				const struct events_opts *o)
+{
+	struct itimerspec tick = {
+		.it_interval = { .tv_sec = 1 },
+		.it_value = { .tv_sec = 1 },
+	};
+	struct kheal_source src = {
+		.ops = &kheal_source_kmod_ops,
+		.cb = {
+			.event = follow_event,
+			.gap = follow_gap,
+			.note = follow_note,
+		},
+		.resume = {
+			.known = o->since_set && instance,
+			.instance = instance,
+			.last = o->since,
+		},
+	};
+	struct kheal_err err = { "" };
+	struct pollfd pfd[3];
+	int ret, sigfd, timerfd;
+	uint64_t expirations;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigfd = open_signalfd();
+	timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (sigfd < 0 || timerfd < 0 || timerfd_settime(timerfd, 0, &tick,
+							NULL)) {
+		ret = kheal_err_set(&err, errno, "%s", strerror(errno));
+		goto out;
+	}
+	ret = src.ops->open(&src, &err);
+	if (ret)
+		goto out;
+	pfd[0] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = timerfd, .events = POLLIN };
+	pfd[2] = (struct pollfd){ .fd = src.ops->fd(&src), .events = POLLIN };
+	for (;;) {
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = kheal_err_set(&err, errno, "poll: %s",
+					    strerror(errno));
+			break;
+		}
+		if (pfd[0].revents)
+			break;
+		ret = 0;
+		if (pfd[2].revents)
+			ret = src.ops->handle(&src, &err);
+		if (!ret && pfd[1].revents &&
+		    read(timerfd, &expirations, sizeof(expirations)) > 0)
+			ret = src.ops->tick(&src, &err);
+		if (ret)
+			fail(c, &err, ret);
+	}
+	src.ops->close(&src);
+out:
+	if (sigfd >= 0)
+		close(sigfd);
+	if (timerfd >= 0)
+		close(timerfd);
+	return ret ? fail(c, &err, ret) : 0;
+}
+
+static int events_kernel(const struct cmd *c, const struct events_opts *o)
+{
+	struct dump_state s = { .seq = { .last = o->since } };
+	struct kheal_status st = { 0 };
+	struct kheal_genl g;
+	int ret;
+
+	ret = kheal_genl_open(&g, &s.err);
+	if (!ret)
+		ret = kheal_genl_status(&g, &st, &s.err);
+	if (!ret && !o->follow)
+		ret = kheal_genl_dump_events(&g, o->since, dump_cb, &s, &s.err);
+	kheal_genl_close(&g);
+	if (o->follow && (!ret || ret == -ENOENT))
+		return events_follow_kernel(c, st.instance, o);
+	return ret ? fail(c, &s.err, ret) : 0;
+}
+
+static int cmd_events(const struct cmd *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "follow", no_argument, NULL, 'f' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "journal", required_argument, NULL, 'J' },
+		{ "kernel", no_argument, NULL, 'k' },
+		{ 0 }
+	};
+	struct events_opts o = { .journal = DEFAULT_JOURNAL };
+	int opt;
+
+	while ((opt = next_opt(c, argc, argv, opts)) != -1) {
+		switch (opt) {
+		case 'f':
+			o.follow = true;
+			break;
+		case 'S':
+			if (parse_num(c, "--since", optarg, 0, UINT64_MAX,
+				      &o.since))
+				return EXIT_USAGE;
+			o.since_set = true;
+			break;
+		case 'J':
+			o.journal = optarg;
+			break;
+		case 'k':
+			o.kernel = true;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	return o.kernel ? events_kernel(c, &o) : events_journal(c, &o);
+}
+
+/* inject */
+
+static int cmd_inject(const struct cmd *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ms", required_argument, NULL, 'm' },
+		{ "count", required_argument, NULL, 'n' },
+		{ 0 }
+	};
+	struct kheal_inject req = { 0 };
+	struct kheal_inject_reply rep;
+	struct kheal_err err = { "" };
+	uint64_t ms = 0, count = 0;
+	char buf[256];
+	struct kheal_json j;
+	struct kheal_genl g;
+	const char *type;
+	int opt, ret;
+
+	if (argc < 2 || argv[1][0] == '-') {
+		if (argc >= 2 && (!strcmp(argv[1], "-h") ||
+				  !strcmp(argv[1], "--help"))) {
+			print_usage(c, stdout);
+			return 0;
+		}
+		return usage_error(c, "which fault? 'hung' or 'burst'");
+	}
+	type = argv[1];
+	argc--;
+	argv++;
+	while ((opt = next_opt(c, argc, argv, opts)) != -1) {
+		if (opt == 'm' && !parse_num(c, "--ms", optarg, 1, UINT64_MAX,
+					     &ms))
+			continue;
+		if (opt == 'n' && !parse_num(c, "--count", optarg, 1,
+					     UINT32_MAX, &count))
+			continue;
+		return EXIT_USAGE;
+	}
+	if (optind < argc)
+		return usage_error(c, "unexpected argument '%s'", argv[optind]);
+	if (!strcmp(type, "hung")) {
+		if (!ms || count)
+			return usage_error(c,
+					   "'inject hung' takes --ms N, and only that");
+		req.type = KHEAL_INJECT_HUNG_TASK;
+		req.duration_ms = ms;
+	} else if (!strcmp(type, "burst")) {
+		if (!count || ms)
+			return usage_error(c,
+					   "'inject burst' takes --count N, and only that");
+		req.type = KHEAL_INJECT_BURST;
+		req.count = count;
+	} else {
+		return usage_error(c, "unknown fault '%s': 'hung' or 'burst'",
+				   type);
+	}
+
+	ret = kheal_genl_open(&g, &err);
+	if (!ret) {
+		ret = kheal_genl_inject(&g, &req, &rep, &err);
+		kheal_genl_close(&g);
+	}
+	if (ret)
+		return fail(c, &err, ret);
+	if (json) {
+		kheal_json_init(&j, buf, sizeof(buf));
+		kheal_json_begin(&j, NULL, '{');
+		kheal_json_u64(&j, "pid", rep.pid);
+		if (rep.comm[0])
+			kheal_json_str(&j, "comm", rep.comm);
+		kheal_json_end(&j, '}');
+		print_line(buf, kheal_json_finish(&j));
+	} else {
+		printf("pid %" PRIu32 "%s%s\n", rep.pid,
+		       rep.comm[0] ? " comm " : "", rep.comm);
+	}
+	return 0;
+}
+
+/* config */
+
+struct config_key {
+	const char *name;
+	uint64_t min, max;
+	int (*set)(struct kheal_genl *g, uint64_t v, struct kheal_err *err);
+};
+
+static int set_hung_ms(struct kheal_genl *g, uint64_t v,
+		       struct kheal_err *err)
+{
+	return kheal_genl_set_hung_ms(g, v, err);
+}
+
+static const struct config_key config_keys[] = {
+	{ "hung_ms", 0, UINT32_MAX, set_hung_ms },
+};
+
+static int cmd_config(const struct cmd *c, int argc, char **argv)
+{
+	const struct config_key *key = NULL;
+	struct kheal_err err = { "" };
+	const char *arg, *eq;
+	struct kheal_genl g;
+	size_t i, len;
+	uint64_t v;
+	int ret;
+
+	if (next_opt(c, argc, argv, NULL) != -1)
+		return EXIT_USAGE;
+	if (optind + 1 != argc)
+		return usage_error(c, "expected one KEY=VALUE");
+	arg = argv[optind];
+	eq = strchr(arg, '=');
+	len = eq ? (size_t)(eq - arg) : 0;
+	for (i = 0; eq && i < ARRAY_SIZE(config_keys); i++)
+		if (!strncmp(config_keys[i].name, arg, len) &&
+		    !config_keys[i].name[len])
+			key = &config_keys[i];
+	if (!key)
+		return usage_error(c, "unknown setting '%s' (known: hung_ms=N)",
+				   arg);
+	if (parse_num(c, key->name, eq + 1, key->min, key->max, &v))
+		return EXIT_USAGE;
+
+	ret = kheal_genl_open(&g, &err);
+	if (!ret) {
+		ret = key->set(&g, v, &err);
+		kheal_genl_close(&g);
+	}
+	if (ret)
+		return fail(c, &err, ret);
+	if (json)
+		printf("{\"%s\":%" PRIu64 "}\n", key->name, v);
+	else
+		printf("%s = %" PRIu64 "\n", key->name, v);
+	return 0;
+}
+
+/* help */
+
+static int cmd_help(const struct cmd *c, int argc, char **argv);
+
+static const struct cmd cmds[] = {
+	{ "status", cmd_status,
+	  "status [--journal PATH] [--pidfile PATH]" },
+	{ "events", cmd_events,
+	  "events [--follow] [--since SEQ] [--journal PATH] [--kernel]" },
+	{ "inject", cmd_inject,
+	  "inject hung --ms N | inject burst --count N" },
+	{ "config", cmd_config, "config hung_ms=N" },
+	{ "help", cmd_help, "help [COMMAND]" },
+};
+
+static const struct cmd *find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+static void usage_all(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: khealctl [-j|--json] COMMAND [ARGS]\n"
+		   "       khealctl COMMAND -h\n\nCommands:\n");
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		fprintf(f, "  %s\n", cmds[i].usage);
+}
+
+static int cmd_help(const struct cmd *c, int argc, char **argv)
+{
+	const struct cmd *about;
+
+	if (argc < 2) {
+		usage_all(stdout);
+		return 0;
+	}
+	about = find_cmd(argv[1]);
+	if (!about)
+		return usage_error(c, "unknown command '%s'", argv[1]);
+	print_usage(about, stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const struct cmd *c;
+	int opt;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+		if (opt == 'h') {
+			usage_all(stdout);
+			return 0;
+		}
+		if (opt != 'j') {
+			fprintf(stderr, "khealctl: unknown option '%s'\n",
+				argv[optind - 1]);
+			usage_all(stderr);
+			return EXIT_USAGE;
+		}
+		json = true;
+	}
+	if (optind == argc) {
+		usage_all(stderr);
+		return EXIT_USAGE;
+	}
+	c = find_cmd(argv[optind]);
+	if (!c) {
+		fprintf(stderr, "khealctl: unknown command '%s'\n",
+			argv[optind]);
+		usage_all(stderr);
+		return EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	optind = 0;
+	return c->func(c, argc, argv);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * An event source: an engine that delivers events in order, behind a
+ * small ops table. The daemon owns the main loop: it polls each source's
+ * fd and calls handle() when it is readable, and tick() once a second.
+ */
+#ifndef KHEAL_SOURCE_H
+#define KHEAL_SOURCE_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "event.h"
+#include "seq.h"
+
+/*
+ * How the source reports; a negative return stops the source's work
+ * and comes back out of handle() or tick().
+ */
+struct kheal_source_cb {
+	int (*event)(const struct kheal_event *ev, void *arg);
+	int (*gap)(const struct kheal_gap *gap, void *arg);
+	/* Something a human should know; not an error. */
+	void (*note)(const char *msg, void *arg);
+	void *arg;
+};
+
+struct kheal_source_stats {
+	uint64_t received;	/* delivered as they arrived (multicast) */
+	uint64_t backfilled;	/* delivered from the kernel's backlog */
+	uint64_t duplicates;	/* dropped: already delivered */
+	uint64_t lost;		/* proven lost: the sum of all gaps */
+	uint64_t enobufs;	/* times the receive buffer overflowed */
+	uint64_t stale;		/* dropped: from an unloaded instance */
+};
+
+struct kheal_source {
+	const struct kheal_source_ops *ops;
+	struct kheal_source_cb cb;
+	/* Where to start: events after (instance, last); !known: all. */
+	struct kheal_seq resume;
+	struct kheal_source_stats stats;
+	void *priv;
+};
+
+struct kheal_source_ops {
+	const char *name;
+	int (*open)(struct kheal_source *src, struct kheal_err *err);
+	int (*fd)(struct kheal_source *src);
+	int (*handle)(struct kheal_source *src, struct kheal_err *err);
+	/* Periodic checks that no event can prompt by arriving. */
+	int (*tick)(struct kheal_source *src, struct kheal_err *err);
+	void (*close)(struct kheal_source *src);
+};
+
+#endif

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Journal records: the attribute-to-protobuf map and round trips. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "fixtures.h"
+#include "record.h"
+
+/*
+ * Each event field has a protobuf field of the same name, the number
+ * of its netlink attribute, and a matching type.
+ */
+static void test_every_event_field_maps_to_proto_field(void **state)
+{
+	const struct kheal_event_field *f;
+	const ProtobufCFieldDescriptor *fd;
+
+	(void)state;
+	for (f = kheal_event_fields; f < kheal_event_fields +
+	     kheal_event_nfields; f++) {
+		fd = kheal_record_field(f);
+		assert_non_null(fd);
+		assert_int_equal(fd->id, f->attr);
+	}
+	assert_int_equal(kheal__event__descriptor.n_fields,
+			 kheal_event_nfields + 1);
+}
+
+static Kheal__Record *round_trip(const Kheal__Record *rec)
+{
+	size_t len = kheal__record__get_packed_size(rec);
+	uint8_t *buf = malloc(len);
+	Kheal__Record *back;
+
+	assert_non_null(buf);
+	kheal__record__pack(rec, buf);
+	back = kheal__record__unpack(NULL, len, buf);
+	free(buf);
+	assert_non_null(back);
+	return back;
+}
+
+/*
+ * An event comes back from the journal exactly as it went in,
+ * presence bits included.
+ */
+static void test_event_round_trips_through_record(void **state)
+{
+	struct kheal_event ev, back;
+	Kheal__Record rec, *out;
+	Kheal__Event pe;
+
+	(void)state;
+	ev_example(&ev);
+	ev_set(&ev, KHEAL_A_PID, 0);
+	ev_set(&ev, KHEAL_A_RSS_KB, UINT64_MAX);
+	kheal_record_event(&rec, &pe, &ev);
+	out = round_trip(&rec);
+	assert_int_equal(out->body_case, KHEAL__RECORD__BODY_EVENT);
+	assert_int_equal(kheal_record_to_event(out->event, &back, NULL), 0);
+	kheal__record__free_unpacked(out, NULL);
+	assert_memory_equal(&ev, &back, sizeof(ev));
+}
+
+/*
+ * A journalled string longer than the in-memory field is refused by
+ * name rather than cut or overflowed.
+ */
+static void test_record_string_too_long_rejected(void **state)
+{
+	static char comm[] = "a-comm-that-is-far-too-long";
+	struct kheal_event ev, back;
+	struct kheal_err err;
+	Kheal__Record rec;
+	Kheal__Event pe;
+
+	(void)state;
+	ev_basic(&ev, 1, 1);
+	kheal_record_event(&rec, &pe, &ev);
+	pe.comm = comm;
+	assert_int_equal(kheal_record_to_event(&pe, &back, &err), -EBADMSG);
+	assert_string_equal(err.msg, "event field comm: 27 bytes, more than 15");
+}
+
+/* A journalled event missing a required field is refused by name. */
+static void test_record_missing_required_field_rejected(void **state)
+{
+	struct kheal_event ev, back;
+	struct kheal_err err;
+	Kheal__Record rec;
+	Kheal__Event pe;
+
+	(void)state;
+	ev_basic(&ev, 1, 1);
+	kheal_record_event(&rec, &pe, &ev);
+	pe.has_time_ns = 0;
+	assert_int_equal(kheal_record_to_event(&pe, &back, &err), -EBADMSG);
+	assert_string_equal(err.msg, "event lacks field time_ns");
+}
+
+/* A gap comes back as it went in. */
+static void test_gap_round_trips_through_record(void **state)
+{
+	struct kheal_gap gap = {
+		.instance = 5, .first = 10, .last = 20,
+		.reason = KHEAL_GAP_MALFORMED,
+	}, back;
+	Kheal__Record rec, *out;
+	Kheal__Gap pg;
+
+	(void)state;
+	kheal_record_gap(&rec, &pg, &gap);
+	out = round_trip(&rec);
+	assert_int_equal(out->body_case, KHEAL__RECORD__BODY_GAP);
+	kheal_record_to_gap(out->gap, &back);
+	kheal__record__free_unpacked(out, NULL);
+	assert_int_equal(back.instance, 5);
+	assert_int_equal(back.first, 10);
+	assert_int_equal(back.last, 20);
+	assert_int_equal(back.reason, KHEAL_GAP_MALFORMED);
+}
+
+/* The resume point follows kmod events and gaps, not other sources. */
+static void test_resume_moves_on_kmod_events_and_gaps_only(void **state)
+{
+	struct kheal_gap gap = { .instance = 4, .first = 8, .last = 9 };
+	struct kheal_seq resume = { 0 };
+	struct kheal_event ev;
+	Kheal__Record rec;
+	Kheal__Event pe;
+	Kheal__Gap pg;
+
+	(void)state;
+	ev_basic(&ev, 4, 7);
+	kheal_record_event(&rec, &pe, &ev);
+	kheal_record_resume(&rec, &resume);
+	assert_true(resume.known);
+	assert_int_equal(resume.instance, 4);
+	assert_int_equal(resume.last, 7);
+
+	kheal_record_gap(&rec, &pg, &gap);
+	kheal_record_resume(&rec, &resume);
+	assert_int_equal(resume.last, 9);
+
+	ev_basic(&ev, 4, 100);
+	ev.source = KHEAL_SOURCE_BPF;
+	kheal_record_event(&rec, &pe, &ev);
+	kheal_record_resume(&rec, &resume);
+	assert_int_equal(resume.last, 9);
+}
+
+#define T(f)	cmocka_unit_test(f)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_every_event_field_maps_to_proto_field),
+		T(test_event_round_trips_through_record),
+		T(test_record_string_too_long_rejected),
+		T(test_record_missing_required_field_rejected),
+		T(test_gap_round_trips_through_record),
+		T(test_resume_moves_on_kmod_events_and_gaps_only),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
