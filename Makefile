@@ -34,6 +34,7 @@ check: deps all
 	$(MAKE) vm
 
 unit:
+	scripts/vm-test --selftest=parse
 	$(MAKE) -C agent check
 
 spec:
@@ -42,7 +43,7 @@ spec:
 checkpatch:
 	scripts/checkpatch $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h kmod/Kbuild include/uapi/linux/kheal.h
 
-vm:
+vm: all
 	scripts/vm-test tests/vm/[0-9]*.sh
 
 bench: deps all
