@@ -1,14 +1,13 @@
 #!/bin/sh
 # kheal helpers for the VM tests, sourced after lib.sh: load the module,
-# run the agent with its files under /tmp/kheal, read its counters.
+# run the agent with its default file locations (as on a real host), read
+# its counters.
 
-KHEAL_DIR=/tmp/kheal
-KHEAL_JOURNAL=$KHEAL_DIR/journal
-KHEAL_LOG=$KHEAL_DIR/events.jsonl
-KHEAL_ERR=$KHEAL_DIR/kheald.err
-KHEAL_PIDFILE=$KHEAL_DIR/kheald.pid
+KHEAL_JOURNAL=/var/lib/kheal/journal
+KHEAL_LOG=/var/log/kheal/events.jsonl
+KHEAL_PIDFILE=/run/kheal/kheald.pid
+KHEAL_ERR=/tmp/kheald.err
 KHEAL_AGENT_PID=
-mkdir -p "$KHEAL_DIR"
 
 # load_kheal [PARAM=VALUE...]: insmod kheal.ko or bail out.
 load_kheal() {
@@ -19,8 +18,7 @@ load_kheal() {
 # start_agent [KHEALD_ARGS...]: kheald in the background, quiet (a serial
 # console would slow it down), its stderr kept in $KHEAL_ERR.
 start_agent() {
-	kheald --quiet --journal "$KHEAL_JOURNAL" --log "$KHEAL_LOG" \
-		--pidfile "$KHEAL_PIDFILE" "$@" 2>>"$KHEAL_ERR" &
+	kheald --quiet "$@" 2>>"$KHEAL_ERR" &
 	KHEAL_AGENT_PID=$!
 	retry 30 test -s "$KHEAL_PIDFILE" ||
 		bail_out "kheald did not start: $(cat "$KHEAL_ERR")"
@@ -39,8 +37,7 @@ stop_agent() {
 
 # agent_caught_up N: the agent's journal has reached SEQ N.
 agent_caught_up() {
-	_last=$(khealctl -j status --journal "$KHEAL_JOURNAL" \
-		--pidfile "$KHEAL_PIDFILE" | json_get last_seq)
+	_last=$(khealctl -j status | json_get last_seq)
 	[ "${_last:-0}" -ge "$1" ]
 }
 
