@@ -6,7 +6,7 @@
 # timeout: 120
 . /kheal/tests/lib.sh
 . /kheal/tests/kheal.sh
-plan 9
+plan 10
 
 nobody() { /kheal/runas 65534 65534 "$@"; }
 
@@ -27,3 +27,5 @@ like "$out" "allow_inject=1" "root INJECT without allow_inject is refused"
 out=$(khealctl config hung_ms=50 2>&1)
 is $? 1 "hung_ms below 100 is rejected"
 ok "root SET_CONFIG hung_ms=2000 works" khealctl config hung_ms=2000
+is "$(khealctl -j status | json_get hung_ms)" 2000 \
+	"the module applied hung_ms=2000"

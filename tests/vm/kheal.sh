@@ -46,3 +46,29 @@ agent_stat() {
 	grep 'stats:' "$KHEAL_ERR" | tail -n 1 |
 		sed -n "s/.* $1=\([0-9]*\).*/\1/p"
 }
+
+# burst_journalled N: the module has emitted at least N events and the
+# agent's journal has reached the module's head.
+burst_journalled() {
+	_head=$(khealctl -j status | json_get head_seq)
+	[ "${_head:-0}" -ge "$1" ] && agent_caught_up "$_head"
+}
+
+# journal_complete N: five tests that the agent's journal holds SEQ
+# 1..last exactly once, N of them synthetic (the burst). Other events (a
+# detector seeing the burst thread wait on the sender for longer than
+# hung_ms, say) are listed, not failed.
+journal_complete() {
+	khealctl -j events --journal "$KHEAL_JOURNAL" > /tmp/journal.json
+	json_get seq < /tmp/journal.json | sort -n > /tmp/seqs
+	_last=$(tail -n 1 /tmp/seqs)
+	is "$(wc -l < /tmp/seqs)" "$_last" "the journal holds $_last events"
+	is "$(uniq < /tmp/seqs | wc -l)" "$_last" "no SEQ appears twice"
+	is "$(head -n 1 /tmp/seqs)" 1 "the first SEQ is 1"
+	cmp_ge "$_last" "$1" "the last SEQ is at least $1"
+	is "$(grep -c '"kind":"synthetic"' /tmp/journal.json)" "$1" \
+		"$1 of them are the burst's"
+	grep -v '"kind":"synthetic"' /tmp/journal.json | while read -r _l; do
+		diag "also journalled: $_l"
+	done
+}
