@@ -163,7 +163,7 @@ static int kheal_detectors_put(struct sk_buff *skb)
 	return 0;
 }
 
-static int kheal_status_put(struct sk_buff *skb)
+static int kheal_status_put(struct sk_buff *skb, void *arg)
 {
 	struct kheal_backlog_stats st;
 
@@ -187,8 +187,10 @@ static int kheal_status_put(struct sk_buff *skb)
 	return kheal_detectors_put(skb);
 }
 
-static int kheal_nl_get_status_doit(struct sk_buff *skb,
-				    struct genl_info *info)
+/* Answers a do request with one message that @put fills. */
+static int kheal_nl_reply(struct genl_info *info,
+			  int (*put)(struct sk_buff *skb, void *arg),
+			  void *arg)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -199,13 +201,13 @@ static int kheal_nl_get_status_doit(struct sk_buff *skb,
 		return -ENOMEM;
 
 	hdr = genlmsg_put_reply(msg, info, &kheal_genl_family, 0,
-				KHEAL_CMD_GET_STATUS);
+				info->genlhdr->cmd);
 	if (!hdr) {
 		ret = -EMSGSIZE;
 		goto out_free_msg;
 	}
 
-	ret = kheal_status_put(msg);
+	ret = put(msg, arg);
 	if (ret)
 		goto out_cancel_msg;
 
@@ -217,6 +219,12 @@ out_cancel_msg:
 out_free_msg:
 	nlmsg_free(msg);
 	return ret;
+}
+
+static int kheal_nl_get_status_doit(struct sk_buff *skb,
+				    struct genl_info *info)
+{
+	return kheal_nl_reply(info, kheal_status_put, NULL);
 }
 
 static int kheal_nl_get_events_start(struct netlink_callback *cb)
@@ -272,32 +280,14 @@ static int kheal_nl_set_config_doit(struct sk_buff *skb,
 	return kheal_set_hung_ms(nla_get_u32(hung_ms));
 }
 
-static int kheal_inject_reply(struct genl_info *info, struct task_struct *t)
+static int kheal_inject_put(struct sk_buff *skb, void *arg)
 {
-	struct sk_buff *msg;
-	void *hdr;
+	struct task_struct *t = arg;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-
-	hdr = genlmsg_put_reply(msg, info, &kheal_genl_family, 0,
-				KHEAL_CMD_INJECT);
-	if (!hdr)
-		goto out_free_msg;
-
-	if (nla_put_u32(msg, KHEAL_A_PID, task_pid_nr(t)) ||
-	    nla_put_string(msg, KHEAL_A_COMM, t->comm))
-		goto out_cancel_msg;
-
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
-
-out_cancel_msg:
-	genlmsg_cancel(msg, hdr);
-out_free_msg:
-	nlmsg_free(msg);
-	return -EMSGSIZE;
+	if (nla_put_u32(skb, KHEAL_A_PID, task_pid_nr(t)) ||
+	    nla_put_string(skb, KHEAL_A_COMM, t->comm))
+		return -EMSGSIZE;
+	return 0;
 }
 
 static int kheal_nl_inject_doit(struct sk_buff *skb, struct genl_info *info)
@@ -334,7 +324,7 @@ static int kheal_nl_inject_doit(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		return ret;
 
-	ret = kheal_inject_reply(info, t);
+	ret = kheal_nl_reply(info, kheal_inject_put, t);
 	put_task_struct(t);
 	return ret;
 }
