@@ -8,7 +8,7 @@ else
 KDIR ?= /usr/src/linux-headers-$(KVER)
 endif
 
-.PHONY: all kmod agent deps demo check unit checkpatch spec vm bench clean
+.PHONY: all kmod bpf agent deps demo check unit checkpatch spec vm bench clean
 
 all: kmod agent
 
@@ -18,7 +18,10 @@ kmod:
 		     "building against $(KDIR)"; fi
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod modules
 
-agent:
+bpf:
+	$(MAKE) -C bpf
+
+agent: bpf
 	$(MAKE) -C agent
 
 deps:
@@ -29,6 +32,7 @@ demo: deps all
 
 check: deps all
 	$(MAKE) unit
+	$(MAKE) -C tests/bpf check
 	$(MAKE) spec
 	$(MAKE) checkpatch
 	$(MAKE) vm
@@ -48,6 +52,7 @@ vm: all
 
 bench: deps all
 	scripts/vm-test --bench tests/vm/bench.sh
+	bpf/bench.sh -r 5
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean 2>/dev/null || true

@@ -60,6 +60,11 @@ const struct nla_policy kheal_genl_policy[KHEAL_A_MAX + 1] = {
 	[KHEAL_A_SINCE_SEQ]	= U64,
 	[KHEAL_A_INJECT_TYPE]	= U32,
 	[KHEAL_A_COUNT]		= U32,
+	[KHEAL_A_SIGNAL]	= U32,
+	[KHEAL_A_ERRNO]		= U32,
+	[KHEAL_A_QUEUE]		= U32,
+	[KHEAL_A_STACK]		= STR(KHEAL_STACK_FRAME_LEN),
+	[KHEAL_A_DETAIL]	= STR(KHEAL_DETAIL_LEN),
 };
 
 static const char *const attr_names[KHEAL_A_MAX + 1] = {
@@ -93,6 +98,11 @@ static const char *const attr_names[KHEAL_A_MAX + 1] = {
 	[KHEAL_A_SINCE_SEQ]	= "SINCE_SEQ",
 	[KHEAL_A_INJECT_TYPE]	= "INJECT_TYPE",
 	[KHEAL_A_COUNT]		= "COUNT",
+	[KHEAL_A_SIGNAL]	= "SIGNAL",
+	[KHEAL_A_ERRNO]		= "ERRNO",
+	[KHEAL_A_QUEUE]		= "QUEUE",
+	[KHEAL_A_STACK]		= "STACK",
+	[KHEAL_A_DETAIL]	= "DETAIL",
 };
 
 static const struct nla_policy detector_policy[KHEAL_DETECTOR_A_MAX + 1] = {
@@ -219,13 +229,38 @@ static void copy_field(struct kheal_event *ev,
 	ev->present |= 1ULL << f->attr;
 }
 
+/*
+ * A multi-attr field: every valid attribute of its type, in order. The
+ * bad ones parse_attrs() has already reported.
+ */
+static int copy_strv(struct kheal_event *ev, const struct kheal_event_field *f,
+		     struct genlmsghdr *gnlh, struct kheal_err *err)
+{
+	struct nlattr *nla;
+	int rem;
+
+	nla_for_each_attr(nla, genlmsg_attrdata(gnlh, 0),
+			  genlmsg_attrlen(gnlh, 0), rem) {
+		if (nla_type(nla) != f->attr ||
+		    check_attr(nla, KHEAL_A_MAX, kheal_genl_policy,
+			       attr_names, "event", NULL))
+			continue;
+		if (kheal_event_strv_add(ev, f, nla_data(nla),
+					 strnlen(nla_data(nla), nla_len(nla))))
+			return kheal_err_set(err, EBADMSG,
+					     "event has more than %zu %s attributes",
+					     f->max, attr_names[f->attr]);
+	}
+	return 0;
+}
+
 int kheal_genl_parse_event(struct nlmsghdr *nlh, struct kheal_event *ev,
 			   struct kheal_err *err)
 {
 	struct nlattr *tb[KHEAL_A_MAX + 1];
 	const struct kheal_event_field *f;
 	struct genlmsghdr *gnlh;
-	int ret;
+	int ret, strv;
 
 	memset(ev, 0, sizeof(*ev));
 	ev->source = KHEAL_SOURCE_KMOD;
@@ -242,9 +277,14 @@ int kheal_genl_parse_event(struct nlmsghdr *nlh, struct kheal_event *ev,
 				     KHEAL_CMD_GET_EVENTS);
 	ret = parse_attrs(nlh, tb, "event", err);
 	for (f = kheal_event_fields; f < kheal_event_fields +
-	     kheal_event_nfields; f++)
-		if (tb[f->attr])
+	     kheal_event_nfields; f++) {
+		if (f->type == KHEAL_FIELD_STRV) {
+			strv = copy_strv(ev, f, gnlh, ret ? NULL : err);
+			ret = ret ? ret : strv;
+		} else if (tb[f->attr]) {
 			copy_field(ev, f, tb[f->attr]);
+		}
+	}
 	if (ret)
 		return ret;
 	for (f = kheal_event_fields; f < kheal_event_fields +

@@ -116,6 +116,7 @@ static int incomplete(struct kheal_journal_iter *it)
 
 static int validate(const Kheal__Record *rec, struct kheal_err *err)
 {
+	const Kheal__Merged *m = rec->merged;
 	const Kheal__Gap *g = rec->gap;
 	struct kheal_event ev;
 
@@ -127,6 +128,11 @@ static int validate(const Kheal__Record *rec, struct kheal_err *err)
 		    !g->has_last_missing || g->first_missing > g->last_missing)
 			return kheal_err_set(err, EBADMSG,
 					     "gap without a valid range");
+		return 0;
+	case KHEAL__RECORD__BODY_MERGED:
+		if (!m->has_source || !m->has_instance || !m->has_seq)
+			return kheal_err_set(err, EBADMSG,
+					     "merged event without its source, instance and seq");
 		return 0;
 	default:
 		/* A body a newer kheal wrote is fine; no body at all is not. */
@@ -218,7 +224,8 @@ int kheal_journal_scan(const char *path, struct kheal_journal_summary *sum,
 	if (ret)
 		return ret;
 	while ((ret = kheal_journal_iter_next(&it, &rec, err)) > 0) {
-		kheal_record_resume(rec, &sum->resume);
+		kheal_record_resume(rec, KHEAL_SOURCE_KMOD, &sum->resume);
+		kheal_record_resume(rec, KHEAL_SOURCE_BPF, &sum->bpf_resume);
 		kheal__record__free_unpacked(rec, NULL);
 	}
 	sum->records = it.records;
@@ -302,7 +309,8 @@ int kheal_journal_append(struct kheal_journal *j, const Kheal__Record *rec,
 	p += kheal__record__pack(rec, p);
 	j->batch_len = p - j->batch;
 	j->sum.records++;
-	kheal_record_resume(rec, &j->sum.resume);
+	kheal_record_resume(rec, KHEAL_SOURCE_KMOD, &j->sum.resume);
+	kheal_record_resume(rec, KHEAL_SOURCE_BPF, &j->sum.bpf_resume);
 	return 0;
 }
 

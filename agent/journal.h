@@ -41,6 +41,7 @@ void kheal_journal_iter_close(struct kheal_journal_iter *it);
 struct kheal_journal_summary {
 	uint64_t records;
 	struct kheal_seq resume;	/* last kmod (instance, seq) */
+	struct kheal_seq bpf_resume;	/* last bpf (instance, seq) */
 	uint64_t good_size;		/* bytes of whole, valid records */
 	uint64_t torn;			/* bytes after them: a torn tail */
 };

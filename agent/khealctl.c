@@ -17,6 +17,7 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "event.h"
@@ -25,11 +26,15 @@
 #include "json.h"
 #include "record.h"
 #include "source_kmod.h"
+#include "state.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define DEFAULT_JOURNAL	"/var/lib/kheal/journal"
 #define DEFAULT_PIDFILE	"/run/kheal/kheald.pid"
+#define DEFAULT_STATE	"/run/kheal/kheald.state"
+/* kheald rewrites its state every second; this old, it has stopped. */
+#define STATE_STALE_MS	5000
 
 #define EXIT_USAGE	2
 
@@ -139,6 +144,14 @@ static void print_gap(const struct kheal_gap *gap)
 				kheal_gap_text(gap, line, sizeof(line)));
 }
 
+static void print_merged(const struct kheal_merged *m)
+{
+	char line[KHEAL_EVENT_LINE_MAX];
+
+	print_line(line, json ? kheal_merged_json(m, line, sizeof(line)) :
+				kheal_merged_text(m, line, sizeof(line)));
+}
+
 /* status */
 
 static void status_module_json(struct kheal_json *j, int ret,
@@ -202,6 +215,148 @@ static void status_module_text(int ret, const struct kheal_status *st,
 		       d->active ? "active" : "inactive", d->events);
 }
 
+/* kheald's state file, as read, and how old it is. */
+struct agent_state {
+	const char *path;
+	int ret;
+	struct kheal_err err;
+	Kheal__AgentState *st;
+	uint64_t age_ms;
+	bool stale;
+	const char *why_stale;
+};
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void read_state(struct agent_state *a, pid_t running)
+{
+	uint64_t now = boottime_ns();
+
+	a->ret = kheal_state_read(a->path, &a->st, &a->err);
+	if (a->ret)
+		return;
+	a->age_ms = now > a->st->updated_ns ?
+		    (now - a->st->updated_ns) / 1000000 : 0;
+	if (!running || (pid_t)a->st->pid != running) {
+		a->stale = true;
+		a->why_stale = "its kheald is not running";
+	} else if (a->age_ms > STATE_STALE_MS) {
+		a->stale = true;
+		a->why_stale = "kheald has not updated it";
+	}
+}
+
+static const char *source_state_name(const Kheal__SourceState *s)
+{
+	const char *name = kheal_source_name((enum kheal_source_id)s->source);
+
+	return name ? name : "unspec";
+}
+
+static void state_json(struct kheal_json *j, const struct agent_state *a)
+{
+	const Kheal__AgentState *st = a->st;
+	const Kheal__SourceState *s;
+	const Kheal__ProbeState *p;
+	size_t i, k;
+
+	kheal_json_begin(j, "state", '{');
+	kheal_json_str(j, "path", a->path);
+	kheal_json_bool(j, "present", a->ret != -ENOENT);
+	if (a->ret && a->ret != -ENOENT)
+		kheal_json_str(j, "error", kheal_err_str(&a->err, a->ret));
+	if (!a->ret) {
+		kheal_json_bool(j, "stale", a->stale);
+		kheal_json_u64(j, "age_ms", a->age_ms);
+		kheal_json_str(j, "engine", kheal_engine_name(st->engine));
+		kheal_json_str(j, "requested",
+			       kheal_engine_name(st->requested));
+		kheal_json_str(j, "reason", st->reason ? st->reason : "");
+		kheal_json_begin(j, "sources", '[');
+		for (i = 0; i < st->n_sources; i++) {
+			s = st->sources[i];
+			kheal_json_begin(j, NULL, '{');
+			kheal_json_str(j, "source", source_state_name(s));
+			kheal_json_bool(j, "attached", s->attached);
+			kheal_json_u64(j, "instance", s->instance);
+			kheal_json_u64(j, "last_seq", s->last_seq);
+			kheal_json_u64(j, "received", s->received);
+			kheal_json_u64(j, "backfilled", s->backfilled);
+			kheal_json_u64(j, "duplicates", s->duplicates);
+			kheal_json_u64(j, "lost", s->lost);
+			kheal_json_u64(j, "enobufs", s->enobufs);
+			kheal_json_u64(j, "stale", s->stale);
+			kheal_json_u64(j, "merged", s->merged);
+			kheal_json_begin(j, "probes", '[');
+			for (k = 0; k < s->n_probes; k++) {
+				p = s->probes[k];
+				kheal_json_begin(j, NULL, '{');
+				kheal_json_str(j, "name",
+					       p->name ? p->name : "");
+				kheal_json_bool(j, "attached", p->attached);
+				if (p->reason)
+					kheal_json_str(j, "reason", p->reason);
+				kheal_json_u64(j, "events", p->events);
+				kheal_json_end(j, '}');
+			}
+			kheal_json_end(j, ']');
+			kheal_json_end(j, '}');
+		}
+		kheal_json_end(j, ']');
+	}
+	kheal_json_end(j, '}');
+}
+
+static void state_text(const struct agent_state *a)
+{
+	const Kheal__AgentState *st = a->st;
+	const Kheal__SourceState *s;
+	const Kheal__ProbeState *p;
+	size_t i, k;
+
+	if (a->ret == -ENOENT) {
+		printf("  engine: unknown: no state file %s\n", a->path);
+		return;
+	}
+	if (a->ret) {
+		printf("  engine: unknown: %s\n",
+		       kheal_err_str(&a->err, a->ret));
+		return;
+	}
+	if (a->stale)
+		printf("  state file %s is stale (%s; written %" PRIu64
+		       " ms ago by pid %" PRIu32 "); as it was then:\n",
+		       a->path, a->why_stale, a->age_ms, st->pid);
+	printf("  engine: %s (%s)\n", kheal_engine_name(st->engine),
+	       st->reason ? st->reason : "");
+	for (i = 0; i < st->n_sources; i++) {
+		s = st->sources[i];
+		printf("  source %s: %s, instance %" PRIu64 ", last seq %"
+		       PRIu64 "\n    received %" PRIu64 ", backfilled %"
+		       PRIu64 ", duplicates %" PRIu64 ", lost %" PRIu64
+		       ", enobufs %" PRIu64 ", stale %" PRIu64 ", merged %"
+		       PRIu64 "\n", source_state_name(s),
+		       s->attached ? "attached" : "not attached", s->instance,
+		       s->last_seq, s->received, s->backfilled, s->duplicates,
+		       s->lost, s->enobufs, s->stale, s->merged);
+		for (k = 0; k < s->n_probes; k++) {
+			p = s->probes[k];
+			if (p->attached)
+				printf("    probe %s: attached, %" PRIu64
+				       " events\n", p->name, p->events);
+			else
+				printf("    probe %s: not attached: %s\n",
+				       p->name, p->reason ? p->reason : "");
+		}
+	}
+}
+
 /* The pid in @path if that process is alive, else 0. */
 static pid_t agent_pid(const char *path)
 {
@@ -220,18 +375,32 @@ static pid_t agent_pid(const char *path)
 	return pid;
 }
 
+static void journal_text(const char *path,
+			 const struct kheal_journal_summary *sum)
+{
+	printf("journal: %s: %" PRIu64 " records", path, sum->records);
+	if (sum->resume.known)
+		printf(", last seq %" PRIu64 " of instance %" PRIu64,
+		       sum->resume.last, sum->resume.instance);
+	if (sum->bpf_resume.known)
+		printf(", last bpf seq %" PRIu64, sum->bpf_resume.last);
+	putchar('\n');
+}
+
 static int cmd_status(const struct cmd *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "journal", required_argument, NULL, 'J' },
 		{ "pidfile", required_argument, NULL, 'P' },
+		{ "state", required_argument, NULL, 'S' },
 		{ 0 }
 	};
 	const char *journal = DEFAULT_JOURNAL, *pidfile = DEFAULT_PIDFILE;
+	struct agent_state as = { .path = DEFAULT_STATE };
 	struct kheal_journal_summary sum;
 	struct kheal_err merr = { "" }, jerr = { "" };
 	static struct kheal_status st;
-	static char buf[16384];
+	static char buf[65536];
 	struct kheal_genl g;
 	struct kheal_json j;
 	int opt, mret, jret;
@@ -242,6 +411,8 @@ static int cmd_status(const struct cmd *c, int argc, char **argv)
 			journal = optarg;
 		else if (opt == 'P')
 			pidfile = optarg;
+		else if (opt == 'S')
+			as.path = optarg;
 		else
 			return EXIT_USAGE;
 	}
@@ -254,6 +425,7 @@ static int cmd_status(const struct cmd *c, int argc, char **argv)
 		kheal_genl_close(&g);
 	}
 	pid = agent_pid(pidfile);
+	read_state(&as, pid);
 	jret = kheal_journal_scan(journal, &sum, &jerr);
 
 	if (!json) {
@@ -262,19 +434,15 @@ static int cmd_status(const struct cmd *c, int argc, char **argv)
 			printf("agent: running, pid %d\n", (int)pid);
 		else
 			printf("agent: not running (pid file %s)\n", pidfile);
+		if (pid || as.ret != -ENOENT)
+			state_text(&as);
 		if (jret == -ENOENT)
 			printf("journal: %s: absent\n", journal);
 		else if (jret)
 			printf("journal: error: %s\n",
 			       kheal_err_str(&jerr, jret));
-		else if (!sum.resume.known)
-			printf("journal: %s: %" PRIu64 " records\n", journal,
-			       sum.records);
 		else
-			printf("journal: %s: %" PRIu64 " records, last seq %"
-			       PRIu64 " of instance %" PRIu64 "\n", journal,
-			       sum.records, sum.resume.last,
-			       sum.resume.instance);
+			journal_text(journal, &sum);
 	} else {
 		kheal_json_init(&j, buf, sizeof(buf));
 		kheal_json_begin(&j, NULL, '{');
@@ -284,6 +452,7 @@ static int cmd_status(const struct cmd *c, int argc, char **argv)
 		if (pid)
 			kheal_json_u64(&j, "pid", pid);
 		kheal_json_str(&j, "pidfile", pidfile);
+		state_json(&j, &as);
 		kheal_json_end(&j, '}');
 		kheal_json_begin(&j, "journal", '{');
 		kheal_json_str(&j, "path", journal);
@@ -294,12 +463,15 @@ static int cmd_status(const struct cmd *c, int argc, char **argv)
 			kheal_json_u64(&j, "records", sum.records);
 			kheal_json_u64(&j, "last_seq", sum.resume.last);
 			kheal_json_u64(&j, "instance", sum.resume.instance);
+			kheal_json_u64(&j, "bpf_last_seq", sum.bpf_resume.last);
 			kheal_json_u64(&j, "torn_bytes", sum.torn);
 		}
 		kheal_json_end(&j, '}');
 		kheal_json_end(&j, '}');
 		print_line(buf, kheal_json_finish(&j));
 	}
+	if (as.st)
+		kheal__agent_state__free_unpacked(as.st, NULL);
 	return (mret && mret != -ENOENT) || (jret && jret != -ENOENT);
 }
 
@@ -327,6 +499,7 @@ static int open_signalfd(void)
 static void print_record(const Kheal__Record *rec, uint64_t since)
 {
 	struct kheal_event ev;
+	struct kheal_merged m;
 	struct kheal_gap gap;
 
 	if (rec->body_case == KHEAL__RECORD__BODY_EVENT &&
@@ -336,6 +509,10 @@ static void print_record(const Kheal__Record *rec, uint64_t since)
 		kheal_record_to_gap(rec->gap, &gap);
 		if (gap.last > since)
 			print_gap(&gap);
+	} else if (rec->body_case == KHEAL__RECORD__BODY_MERGED) {
+		kheal_record_to_merged(rec->merged, &m);
+		if (m.event.seq > since)
+			print_merged(&m);
 	}
 }
 
@@ -737,7 +914,7 @@ static int cmd_help(const struct cmd *c, int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "status", cmd_status,
-	  "status [--journal PATH] [--pidfile PATH]" },
+	  "status [--journal PATH] [--pidfile PATH] [--state PATH]" },
 	{ "events", cmd_events,
 	  "events [--follow] [--since SEQ] [--journal PATH] [--kernel]" },
 	{ "inject", cmd_inject,

@@ -4,6 +4,11 @@
  * each, prints a JSON line, appends it to the JSON log and journals it.
  * The daemon owns the main loop: poll() on a signalfd, a 1 s timerfd and
  * each source's fd.
+ *
+ * The engine says which sources run: kheal.ko (kmod), the BPF probes
+ * (bpf), or both, merged so that a fault both report is reported once
+ * (dedupe.h). At each tick kheald rewrites its state file, which
+ * khealctl status reads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,37 +24,62 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "dedupe.h"
 #include "event.h"
+#include "genl.h"
 #include "journal.h"
 #include "record.h"
+#include "source_bpf.h"
 #include "source_kmod.h"
+#include "state.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-static const struct kheal_source_ops *const source_ops[] = {
-	&kheal_source_kmod_ops,
+#define MAX_SOURCES	2
+#define HUNG_MS_MIN	100		/* the module's minimum */
+#define HUNG_MS_MAX	86400000	/* a day */
+
+static const struct engine {
+	Kheal__Engine id;
+	const struct kheal_source_ops *ops[MAX_SOURCES];
+} engines[] = {
+	{ KHEAL__ENGINE__ENGINE_AUTO, { NULL } },
+	{ KHEAL__ENGINE__ENGINE_KMOD, { &kheal_source_kmod_ops } },
+	{ KHEAL__ENGINE__ENGINE_BPF, { &kheal_source_bpf_ops } },
+	{ KHEAL__ENGINE__ENGINE_BOTH,
+	  { &kheal_source_kmod_ops, &kheal_source_bpf_ops } },
 };
-#define NSOURCES	ARRAY_SIZE(source_ops)
 
 struct opts {
 	const char *journal;
 	const char *log;
 	const char *pidfile;
+	const char *state;
+	const struct engine *engine;
+	uint32_t hung_ms;
+	bool hung_ms_set;
 	bool quiet;
 	bool stats;
 };
 
 struct daemon {
 	struct opts o;
+	const struct engine *engine;	/* what runs: never auto */
+	char reason[256];		/* why */
 	struct kheal_journal journal;
 	FILE *log;
 	int pidfd;
 	bool stdout_broken;
+	bool state_failed;		/* said once; tried again each tick */
 	bool failed;			/* the journal failed: stop */
 	struct kheal_err fatal;
-	struct kheal_source src[NSOURCES];
+	bool merge;			/* more than one source: dedupe */
+	struct kheal_dedupe dedupe;
+	size_t nsrc;
+	struct kheal_source src[MAX_SOURCES];
 };
 
 static void usage(FILE *f)
@@ -58,20 +88,76 @@ static void usage(FILE *f)
 		"Usage: kheald [OPTIONS]\n"
 		"Reads kernel health events, prints them as JSON lines, logs and journals them.\n"
 		"\n"
+		"  --engine=ENGINE  auto (default: kmod if kheal.ko is loaded at start,\n"
+		"                   else bpf), kmod, bpf, or both (merged)\n"
+		"  --hung-ms N      hung-task threshold of the BPF probes (default %d);\n"
+		"                   given, it is also set on kheal.ko\n"
 		"  --journal PATH   journal file (default /var/lib/kheal/journal)\n"
 		"  --log PATH       JSON lines log (default /var/log/kheal/events.jsonl)\n"
 		"  --pidfile PATH   pid file (default /run/kheal/kheald.pid)\n"
+		"  --state PATH     state file (default /run/kheal/kheald.state)\n"
 		"  --quiet          print no events on stdout\n"
 		"  --stats          print counters to stderr on exit\n"
-		"  -h, --help       this help\n");
+		"  -h, --help       this help\n", KHEAL_BPF_HUNG_MS_DEFAULT);
+}
+
+static const struct engine *engine_of(Kheal__Engine id)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(engines); i++)
+		if (engines[i].id == id)
+			return &engines[i];
+	return &engines[0];
+}
+
+static int parse_engine(const char *arg, struct opts *o)
+{
+	char names[64] = "";
+	size_t i, len = 0;
+
+	for (i = 0; i < ARRAY_SIZE(engines); i++) {
+		if (!strcmp(arg, kheal_engine_name(engines[i].id))) {
+			o->engine = &engines[i];
+			return 0;
+		}
+		len += snprintf(names + len, sizeof(names) - len, "%s%s",
+				i ? ", " : "",
+				kheal_engine_name(engines[i].id));
+	}
+	fprintf(stderr, "kheald: --engine: '%s' is not one of %s\n", arg,
+		names);
+	return -1;
+}
+
+static int parse_hung_ms(const char *arg, struct opts *o)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (*arg < '0' || *arg > '9' || *end || errno || v < HUNG_MS_MIN ||
+	    v > HUNG_MS_MAX) {
+		fprintf(stderr,
+			"kheald: --hung-ms: '%s' is not a number from %d to %d\n",
+			arg, HUNG_MS_MIN, HUNG_MS_MAX);
+		return -1;
+	}
+	o->hung_ms = v;
+	o->hung_ms_set = true;
+	return 0;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
+		{ "engine",	required_argument,	NULL, 'E' },
+		{ "hung-ms",	required_argument,	NULL, 'H' },
 		{ "journal",	required_argument,	NULL, 'J' },
 		{ "log",	required_argument,	NULL, 'L' },
 		{ "pidfile",	required_argument,	NULL, 'P' },
+		{ "state",	required_argument,	NULL, 'S' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "stats",	no_argument,		NULL, 's' },
 		{ "help",	no_argument,		NULL, 'h' },
@@ -83,10 +169,24 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		.journal = "/var/lib/kheal/journal",
 		.log = "/var/log/kheal/events.jsonl",
 		.pidfile = "/run/kheal/kheald.pid",
+		.state = "/run/kheal/kheald.state",
+		.engine = &engines[0],
+		.hung_ms = KHEAL_BPF_HUNG_MS_DEFAULT,
 	};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'E':
+			if (parse_engine(optarg, o))
+				return -1;
+			break;
+		case 'H':
+			if (parse_hung_ms(optarg, o))
+				return -1;
+			break;
+		case 'S':
+			o->state = optarg;
+			break;
 		case 'J':
 			o->journal = optarg;
 			break;
@@ -193,14 +293,50 @@ static int journal(struct daemon *d, const Kheal__Record *rec)
 	return ret;
 }
 
+static struct kheal_source *source_of(struct daemon *d,
+				      enum kheal_source_id id)
+{
+	size_t i;
+
+	for (i = 0; i < d->nsrc; i++)
+		if (d->src[i].ops->id == id)
+			return &d->src[i];
+	return NULL;
+}
+
+/* Journals that @ev duplicates @into, which was reported. */
+static int merged(struct daemon *d, const struct kheal_event *ev,
+		  const struct kheal_seq_id *into)
+{
+	struct kheal_merged m = {
+		.event = {
+			.source = ev->source,
+			.instance = ev->instance,
+			.seq = ev->seq,
+		},
+		.into = *into,
+	};
+	struct kheal_source *src = source_of(d, ev->source);
+	Kheal__Record rec;
+	Kheal__Merged pm;
+
+	if (src)
+		src->stats.merged++;
+	kheal_record_merged(&rec, &pm, &m);
+	return journal(d, &rec);
+}
+
 static int on_event(const struct kheal_event *ev, void *arg)
 {
-	char line[KHEAL_EVENT_LINE_MAX];
+	static char line[KHEAL_EVENT_LINE_MAX];
+	struct kheal_pb_event pe;
+	struct kheal_seq_id into;
 	struct daemon *d = arg;
 	Kheal__Record rec;
-	Kheal__Event pe;
 	int len;
 
+	if (d->merge && kheal_dedupe_check(&d->dedupe, ev, &into))
+		return merged(d, ev, &into);
 	len = kheal_event_json(ev, line, sizeof(line));
 	if (len > 0)
 		emit(d, line, len);
@@ -210,7 +346,7 @@ static int on_event(const struct kheal_event *ev, void *arg)
 
 static int on_gap(const struct kheal_gap *gap, void *arg)
 {
-	char line[KHEAL_EVENT_LINE_MAX];
+	static char line[KHEAL_EVENT_LINE_MAX];
 	struct daemon *d = arg;
 	Kheal__Record rec;
 	Kheal__Gap pg;
@@ -255,14 +391,93 @@ static void print_stats(struct daemon *d)
 	const struct kheal_source_stats *s;
 	size_t i;
 
-	for (i = 0; i < NSOURCES; i++) {
+	for (i = 0; i < d->nsrc; i++) {
 		s = &d->src[i].stats;
 		fprintf(stderr, "kheald: stats: source=%s received=%" PRIu64
 			" backfilled=%" PRIu64 " duplicates=%" PRIu64
 			" lost=%" PRIu64 " enobufs=%" PRIu64 " stale=%" PRIu64
-			"\n", source_ops[i]->name, s->received, s->backfilled,
-			s->duplicates, s->lost, s->enobufs, s->stale);
+			" merged=%" PRIu64 "\n", d->src[i].ops->name,
+			s->received, s->backfilled, s->duplicates, s->lost,
+			s->enobufs, s->stale, s->merged);
 	}
+}
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void state_source(struct kheal_source *src,
+			 struct kheal_source_state *ss, Kheal__SourceState *ps,
+			 Kheal__ProbeState *probes, Kheal__ProbeState **pp)
+{
+	const struct kheal_source_stats *s = &src->stats;
+	unsigned int i;
+
+	src->ops->state(src, ss);
+	kheal__source_state__init(ps);
+	ps->has_source = ps->has_attached = ps->has_instance = 1;
+	ps->has_last_seq = ps->has_received = ps->has_backfilled = 1;
+	ps->has_duplicates = ps->has_lost = ps->has_enobufs = 1;
+	ps->has_stale = ps->has_merged = 1;
+	ps->source = (Kheal__Source)src->ops->id;
+	ps->attached = ss->attached;
+	ps->instance = ss->instance;
+	ps->last_seq = ss->last_seq;
+	ps->received = s->received;
+	ps->backfilled = s->backfilled;
+	ps->duplicates = s->duplicates;
+	ps->lost = s->lost;
+	ps->enobufs = s->enobufs;
+	ps->stale = s->stale;
+	ps->merged = s->merged;
+	for (i = 0; i < ss->nprobes; i++) {
+		kheal__probe_state__init(&probes[i]);
+		probes[i].name = (char *)ss->probes[i].name;
+		probes[i].has_attached = probes[i].has_events = 1;
+		probes[i].attached = ss->probes[i].attached;
+		probes[i].events = ss->probes[i].events;
+		if (ss->probes[i].reason[0])
+			probes[i].reason = ss->probes[i].reason;
+		pp[i] = &probes[i];
+	}
+	ps->n_probes = ss->nprobes;
+	ps->probes = pp;
+}
+
+/* The state file; a failure is told once, and tried again next tick. */
+static void write_state(struct daemon *d)
+{
+	static struct kheal_source_state ss[MAX_SOURCES];
+	static Kheal__ProbeState probes[MAX_SOURCES][KHEAL_SOURCE_PROBES_MAX];
+	static Kheal__ProbeState *pp[MAX_SOURCES][KHEAL_SOURCE_PROBES_MAX];
+	Kheal__SourceState ps[MAX_SOURCES], *psp[MAX_SOURCES];
+	Kheal__AgentState st = KHEAL__AGENT_STATE__INIT;
+	struct kheal_err err = { "" };
+	size_t i;
+	int ret;
+
+	st.has_pid = st.has_updated_ns = st.has_requested = 1;
+	st.has_engine = 1;
+	st.pid = getpid();
+	st.updated_ns = boottime_ns();
+	st.requested = d->o.engine->id;
+	st.engine = d->engine->id;
+	st.reason = d->reason;
+	for (i = 0; i < d->nsrc; i++) {
+		state_source(&d->src[i], &ss[i], &ps[i], probes[i], pp[i]);
+		psp[i] = &ps[i];
+	}
+	st.n_sources = d->nsrc;
+	st.sources = psp;
+	ret = kheal_state_write(d->o.state, &st, &err);
+	if (ret && !d->state_failed)
+		fprintf(stderr, "kheald: %s (khealctl status cannot tell the engine)\n",
+			kheal_err_str(&err, ret));
+	d->state_failed = ret != 0;
 }
 
 static int open_fds(int *sigfd, int *timerfd, struct kheal_err *err)
@@ -299,21 +514,22 @@ static void tick(struct daemon *d, int timerfd)
 
 	if (read(timerfd, &expirations, sizeof(expirations)) < 0)
 		return;
-	for (i = 0; i < NSOURCES && !d->failed; i++) {
+	for (i = 0; i < d->nsrc && !d->failed; i++) {
 		err.msg[0] = '\0';
 		ret = d->src[i].ops->tick(&d->src[i], &err);
 		if (ret && !d->failed)
-			fprintf(stderr, "kheald: %s: %s\n", source_ops[i]->name,
-				kheal_err_str(&err, ret));
+			fprintf(stderr, "kheald: %s: %s\n",
+				d->src[i].ops->name, kheal_err_str(&err, ret));
 	}
 	if (!d->failed && kheal_journal_sync(&d->journal, &d->fatal))
 		d->failed = true;
+	write_state(d);
 }
 
 /* Runs until a signal or a journal failure; returns the signal or 0. */
 static int run(struct daemon *d, int sigfd, int timerfd)
 {
-	struct pollfd pfd[2 + NSOURCES];
+	struct pollfd pfd[2 + MAX_SOURCES];
 	struct signalfd_siginfo si;
 	struct kheal_err err;
 	size_t i;
@@ -322,12 +538,12 @@ static int run(struct daemon *d, int sigfd, int timerfd)
 	pfd[0] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = timerfd, .events = POLLIN };
 	while (!d->failed) {
-		for (i = 0; i < NSOURCES; i++)
+		for (i = 0; i < d->nsrc; i++)
 			pfd[2 + i] = (struct pollfd){
 				.fd = d->src[i].ops->fd(&d->src[i]),
 				.events = POLLIN,
 			};
-		if (poll(pfd, ARRAY_SIZE(pfd), -1) < 0) {
+		if (poll(pfd, 2 + d->nsrc, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			kheal_err_set(&d->fatal, errno, "poll: %s",
@@ -335,14 +551,14 @@ static int run(struct daemon *d, int sigfd, int timerfd)
 			d->failed = true;
 			break;
 		}
-		for (i = 0; i < NSOURCES && !d->failed; i++) {
+		for (i = 0; i < d->nsrc && !d->failed; i++) {
 			if (!pfd[2 + i].revents)
 				continue;
 			err.msg[0] = '\0';
 			ret = d->src[i].ops->handle(&d->src[i], &err);
 			if (ret && !d->failed)
 				fprintf(stderr, "kheald: %s: %s\n",
-					source_ops[i]->name,
+					d->src[i].ops->name,
 					kheal_err_str(&err, ret));
 		}
 		if (pfd[1].revents && !d->failed)
@@ -355,8 +571,48 @@ static int run(struct daemon *d, int sigfd, int timerfd)
 	return 0;
 }
 
+/*
+ * auto: the module if its family is registered now, else the probes.
+ * Says which and why, on stderr and in the state file.
+ */
+static void choose_engine(struct daemon *d)
+{
+	const char *name = kheal_engine_name(d->o.engine->id);
+	struct kheal_err err = { "" };
+	struct kheal_genl g;
+	int ret;
+
+	d->engine = d->o.engine;
+	if (d->engine->id != KHEAL__ENGINE__ENGINE_AUTO) {
+		snprintf(d->reason, sizeof(d->reason), "--engine=%s", name);
+	} else {
+		ret = kheal_genl_open(&g, &err);
+		if (!ret) {
+			ret = kheal_genl_resolve(&g, &err);
+			kheal_genl_close(&g);
+		}
+		d->engine = engine_of(ret ? KHEAL__ENGINE__ENGINE_BPF :
+					    KHEAL__ENGINE__ENGINE_KMOD);
+		if (!ret)
+			snprintf(d->reason, sizeof(d->reason),
+				 "--engine=auto: kheal.ko is loaded (generic netlink family \"%s\" found)",
+				 KHEAL_GENL_NAME);
+		else if (ret == -ENOENT)
+			snprintf(d->reason, sizeof(d->reason),
+				 "--engine=auto: kheal.ko is not loaded (no generic netlink family \"%s\")",
+				 KHEAL_GENL_NAME);
+		else
+			snprintf(d->reason, sizeof(d->reason),
+				 "--engine=auto: cannot ask generic netlink for kheal.ko (%s)",
+				 kheal_err_str(&err, ret));
+	}
+	fprintf(stderr, "kheald: engine %s (%s)\n",
+		kheal_engine_name(d->engine->id), d->reason);
+}
+
 static int start(struct daemon *d, struct kheal_err *err)
 {
+	const struct kheal_source_ops *ops;
 	size_t i;
 	int fd, ret;
 
@@ -387,23 +643,37 @@ static int start(struct daemon *d, struct kheal_err *err)
 			close(fd);
 		return ret;
 	}
-	for (i = 0; i < NSOURCES; i++) {
+	ret = make_parents(d->o.state, err);
+	if (ret)
+		return ret;
+	choose_engine(d);
+	d->merge = d->engine->ops[1] != NULL;
+	kheal_dedupe_init(&d->dedupe, kheal_dedupe_window_ms(d->o.hung_ms));
+	for (i = 0; i < MAX_SOURCES && d->engine->ops[i]; i++) {
+		ops = d->engine->ops[i];
 		d->src[i] = (struct kheal_source){
-			.ops = source_ops[i],
+			.ops = ops,
 			.cb = {
 				.event = on_event,
 				.gap = on_gap,
 				.note = on_note,
 				.arg = d,
 			},
-			.resume = d->journal.sum.resume,
+			.cfg = {
+				.hung_ms = d->o.hung_ms,
+				.hung_ms_set = d->o.hung_ms_set,
+			},
+			.resume = ops->id == KHEAL_SOURCE_BPF ?
+				  d->journal.sum.bpf_resume :
+				  d->journal.sum.resume,
 		};
-		ret = source_ops[i]->open(&d->src[i], err);
+		ret = ops->open(&d->src[i], err);
 		if (ret)
-			return kheal_err_wrap(err, ret, "%s",
-					      source_ops[i]->name);
+			return kheal_err_wrap(err, ret, "%s", ops->name);
+		d->nsrc++;
 		flush_outputs(d);
 	}
+	write_state(d);
 	return 0;
 }
 
@@ -411,9 +681,8 @@ static void stop(struct daemon *d)
 {
 	size_t i;
 
-	for (i = 0; i < NSOURCES; i++)
-		if (d->src[i].ops)
-			d->src[i].ops->close(&d->src[i]);
+	for (i = 0; i < d->nsrc; i++)
+		d->src[i].ops->close(&d->src[i]);
 	if (d->log)
 		fclose(d->log);
 	if (d->journal.fd >= 0 && !d->failed &&
@@ -421,6 +690,7 @@ static void stop(struct daemon *d)
 		d->failed = true;
 	kheal_journal_close(&d->journal);
 	if (d->pidfd >= 0) {
+		unlink(d->o.state);
 		unlink(d->o.pidfile);
 		close(d->pidfd);
 	}

@@ -7,6 +7,7 @@
 #ifndef KHEAL_SOURCE_H
 #define KHEAL_SOURCE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -32,11 +33,43 @@ struct kheal_source_stats {
 	uint64_t lost;		/* proven lost: the sum of all gaps */
 	uint64_t enobufs;	/* times the receive buffer overflowed */
 	uint64_t stale;		/* dropped: from an unloaded instance */
+	uint64_t merged;	/* not reported: the other source was first */
+};
+
+/* What the daemon asks of every source. */
+struct kheal_source_config {
+	uint32_t hung_ms;	/* hung-task threshold */
+	/*
+	 * Given on the command line: the module's own threshold is set to
+	 * it too. Otherwise the module keeps its own.
+	 */
+	bool hung_ms_set;
+};
+
+#define KHEAL_SOURCE_PROBES_MAX	16
+#define KHEAL_SOURCE_REASON_LEN	256
+
+/* A part of a source that runs on its own (a BPF probe). */
+struct kheal_probe_state {
+	const char *name;
+	bool attached;
+	char reason[KHEAL_SOURCE_REASON_LEN];	/* why not attached */
+	uint64_t events;
+};
+
+/* What khealctl status shows of a source. */
+struct kheal_source_state {
+	bool attached;		/* delivering events */
+	uint64_t instance;
+	uint64_t last_seq;
+	unsigned int nprobes;
+	struct kheal_probe_state probes[KHEAL_SOURCE_PROBES_MAX];
 };
 
 struct kheal_source {
 	const struct kheal_source_ops *ops;
 	struct kheal_source_cb cb;
+	struct kheal_source_config cfg;
 	/* Where to start: events after (instance, last); !known: all. */
 	struct kheal_seq resume;
 	struct kheal_source_stats stats;
@@ -45,11 +78,13 @@ struct kheal_source {
 
 struct kheal_source_ops {
 	const char *name;
+	enum kheal_source_id id;	/* what its events say in source */
 	int (*open)(struct kheal_source *src, struct kheal_err *err);
 	int (*fd)(struct kheal_source *src);
 	int (*handle)(struct kheal_source *src, struct kheal_err *err);
 	/* Periodic checks that no event can prompt by arriving. */
 	int (*tick)(struct kheal_source *src, struct kheal_err *err);
+	void (*state)(struct kheal_source *src, struct kheal_source_state *st);
 	void (*close)(struct kheal_source *src);
 };
 

@@ -45,6 +45,8 @@ struct kmod {
 	bool stale_known;
 	uint64_t stale_instance;		/* an instance gone for good */
 	uint64_t tick_head;			/* HEAD_SEQ at the last tick */
+	bool configured;			/* hung_ms set, on... */
+	uint64_t configured_instance;		/* ...this instance */
 	uint8_t buf[RECV_BUF];
 };
 
@@ -67,6 +69,7 @@ static int lose(struct kmod *k, uint64_t first, uint64_t last,
 		enum kheal_gap_reason reason)
 {
 	struct kheal_gap gap = {
+		.source = KHEAL_SOURCE_KMOD,
 		.instance = k->seq.instance,
 		.first = first,
 		.last = last,
@@ -179,6 +182,27 @@ static int backfill(struct kmod *k, struct kheal_err *err)
 	return 0;
 }
 
+/* --hung-ms, once per module instance; a refusal is told, not fatal. */
+static void configure(struct kmod *k, uint64_t instance)
+{
+	const struct kheal_source_config *cfg = &k->src->cfg;
+	struct kheal_err err = { "" };
+	int ret;
+
+	if (!cfg->hung_ms_set ||
+	    (k->configured && k->configured_instance == instance))
+		return;
+	k->configured = true;
+	k->configured_instance = instance;
+	ret = kheal_genl_set_hung_ms(&k->g, cfg->hung_ms, &err);
+	if (ret)
+		note(k, "setting the module's hung_ms to %" PRIu32 ": %s",
+		     cfg->hung_ms, kheal_err_str(&err, ret));
+	else
+		note(k, "module hung_ms set to %" PRIu32 " (--hung-ms)",
+		     cfg->hung_ms);
+}
+
 /* Finds the module, joins its group, then backfills: in that order. */
 static int attach(struct kmod *k, struct kheal_err *err)
 {
@@ -213,6 +237,7 @@ static int attach(struct kmod *k, struct kheal_err *err)
 		     st.head_seq, k->seq.last);
 	k->attached = true;
 	k->tick_head = 0;
+	configure(k, st.instance);
 	return backfill(k, err);
 }
 
@@ -345,6 +370,17 @@ static int kmod_tick(struct kheal_source *src, struct kheal_err *err)
 	return k->seq.last < late ? backfill(k, err) : 0;
 }
 
+static void kmod_state(struct kheal_source *src, struct kheal_source_state *st)
+{
+	struct kmod *k = src->priv;
+
+	*st = (struct kheal_source_state){
+		.attached = k->attached,
+		.instance = k->seq.instance,
+		.last_seq = k->seq.last,
+	};
+}
+
 static void kmod_close(struct kheal_source *src)
 {
 	struct kmod *k = src->priv;
@@ -391,9 +427,11 @@ static int kmod_fd(struct kheal_source *src)
 
 const struct kheal_source_ops kheal_source_kmod_ops = {
 	.name	= "kmod",
+	.id	= KHEAL_SOURCE_KMOD,
 	.open	= kmod_open,
 	.fd	= kmod_fd,
 	.handle	= kmod_handle,
 	.tick	= kmod_tick,
+	.state	= kmod_state,
 	.close	= kmod_close,
 };

@@ -165,11 +165,13 @@ static void test_json_too_long_for_buffer_is_enospc(void **state)
 /* The longest possible event, every string all escapes, fits a line. */
 static void test_longest_event_fits_line_max(void **state)
 {
+	char ones[KHEAL_STACK_FRAME_LEN];
 	const struct kheal_event_field *f;
 	struct kheal_event ev;
 	char *p;
 
 	(void)state;
+	memset(ones, 0x01, sizeof(ones));
 	memset(&ev, 0, sizeof(ev));
 	ev.source = KHEAL_SOURCE_KMOD;
 	for (f = kheal_event_fields; f < kheal_event_fields +
@@ -178,6 +180,10 @@ static void test_longest_event_fits_line_max(void **state)
 		if (f->type == KHEAL_FIELD_STR) {
 			memset(p, 0x01, f->size - 1);
 			ev.present |= 1ULL << f->attr;
+		} else if (f->type == KHEAL_FIELD_STRV) {
+			while (kheal_event_strv_add(&ev, f, ones,
+						    sizeof(ones)) == 0)
+				;
 		} else {
 			ev_set(&ev, f->attr, UINT64_MAX);
 		}
@@ -208,17 +214,97 @@ static void test_text_line_reads_as_documented(void **state)
 static void test_gap_json_names_range_and_reason(void **state)
 {
 	struct kheal_gap gap = {
-		.instance = 9, .first = 3, .last = 5,
-		.reason = KHEAL_GAP_OVERRUN,
+		.source = KHEAL_SOURCE_KMOD, .instance = 9, .first = 3,
+		.last = 5, .reason = KHEAL_GAP_OVERRUN,
 	};
 
 	(void)state;
 	assert_true(kheal_gap_json(&gap, line, sizeof(line)) > 0);
 	assert_string_equal(line,
 			    "{\"gap\":{\"instance\":9,\"first_missing\":3,"
-			    "\"last_missing\":5,\"reason\":\"overrun\"}}");
+			    "\"last_missing\":5,\"reason\":\"overrun\","
+			    "\"source\":\"kmod\"}}");
 	assert_true(kheal_gap_text(&gap, line, sizeof(line)) > 0);
-	assert_string_equal(line, "gap: seq 3..5 of instance 9 lost (overrun)");
+	assert_string_equal(line,
+			    "gap: kmod seq 3..5 of instance 9 lost (overrun)");
+	gap = (struct kheal_gap){
+		.source = KHEAL_SOURCE_BPF, .first = 8, .last = 9,
+		.reason = KHEAL_GAP_RINGBUF,
+	};
+	assert_true(kheal_gap_text(&gap, line, sizeof(line)) > 0);
+	assert_string_equal(line,
+			    "gap: bpf seq 8..9 of instance 0 lost (ringbuf)");
+}
+
+/* A merged event prints both numbers: the one dropped, the one kept. */
+static void test_merged_json_and_text_name_both_events(void **state)
+{
+	struct kheal_merged m = {
+		.event = { KHEAL_SOURCE_BPF, 0, 4 },
+		.into = { KHEAL_SOURCE_KMOD, 77, 2 },
+	};
+
+	(void)state;
+	assert_true(kheal_merged_json(&m, line, sizeof(line)) > 0);
+	assert_string_equal(line,
+			    "{\"merged\":{\"event\":{\"source\":\"bpf\","
+			    "\"instance\":0,\"seq\":4},\"into\":{\"source\":"
+			    "\"kmod\",\"instance\":77,\"seq\":2}}}");
+	assert_true(kheal_merged_text(&m, line, sizeof(line)) > 0);
+	assert_string_equal(line, "merged: bpf seq 4 of instance 0 is kmod "
+			    "seq 2 of instance 77");
+}
+
+/*
+ * The BPF engine's fields print under the contract's names: errno as
+ * errno, the stack as an array of frames (comma-joined in text).
+ */
+static void test_bpf_fields_print_with_contract_names(void **state)
+{
+	const struct kheal_event_field *stack = field_of(KHEAL_A_STACK);
+	struct kheal_event ev;
+
+	(void)state;
+	ev_basic(&ev, 0, 1);
+	ev.source = KHEAL_SOURCE_BPF;
+	ev_set(&ev, KHEAL_A_SIGNAL, 11);
+	ev_set(&ev, KHEAL_A_ERRNO, 5);
+	ev_set(&ev, KHEAL_A_QUEUE, 2);
+	ev_set_str(&ev, KHEAL_A_DETAIL, "read sector 65536");
+	kheal_event_strv_add(&ev, stack, "schedule+0x5d", 13);
+	kheal_event_strv_add(&ev, stack, "fuse_flush+0x1a0 [fuse]", 23);
+	assert_string_equal(json_of(&ev),
+			    "{\"seq\":1,\"time_ns\":1000,\"kind\":\"synthetic\","
+			    "\"severity\":\"info\",\"subsys\":\"test\","
+			    "\"instance\":0,\"signal\":11,\"errno\":5,"
+			    "\"queue\":2,\"detail\":\"read sector 65536\","
+			    "\"stack\":[\"schedule+0x5d\","
+			    "\"fuse_flush+0x1a0 [fuse]\"],\"source\":\"bpf\"}");
+	assert_string_equal(text_of(&ev),
+			    "1 0.000001000 synthetic info test instance=0 "
+			    "signal=11 errno=5 queue=2 "
+			    "detail=\"read sector 65536\" "
+			    "stack=\"schedule+0x5d,fuse_flush+0x1a0 [fuse]\"");
+}
+
+/* A stack holds KHEAL_STACK_DEPTH frames, each cut to fit; no more. */
+static void test_stack_is_bounded(void **state)
+{
+	const struct kheal_event_field *stack = field_of(KHEAL_A_STACK);
+	char wide[KHEAL_STACK_FRAME_LEN + 10];
+	struct kheal_event ev;
+	int i;
+
+	(void)state;
+	ev_basic(&ev, 0, 1);
+	memset(wide, 'f', sizeof(wide));
+	for (i = 0; i < KHEAL_STACK_DEPTH; i++)
+		assert_int_equal(kheal_event_strv_add(&ev, stack, wide,
+						      sizeof(wide)), 0);
+	assert_int_equal(kheal_event_strv_add(&ev, stack, "x", 1), -ENOSPC);
+	assert_int_equal(kheal_event_strv_count(&ev, stack), KHEAL_STACK_DEPTH);
+	assert_int_equal(strlen(kheal_event_strv(&ev, stack, 0)),
+			 KHEAL_STACK_FRAME_LEN - 1);
 }
 
 /* Nested JSON gets its commas right. */
@@ -258,6 +344,9 @@ int main(void)
 		T(test_longest_event_fits_line_max),
 		T(test_text_line_reads_as_documented),
 		T(test_gap_json_names_range_and_reason),
+		T(test_merged_json_and_text_name_both_events),
+		T(test_bpf_fields_print_with_contract_names),
+		T(test_stack_is_bounded),
 		T(test_json_nesting_and_commas),
 	};
 

@@ -98,6 +98,58 @@ static void test_netlink_event_parses_all_attributes(void **state)
 				   (1ULL << KHEAL_A_SEQ)));
 }
 
+/*
+ * The attributes the BPF engine brought: STACK is multi-attr, its frames
+ * kept in order; the others are single.
+ */
+static void test_event_stack_frames_and_new_attributes(void **state)
+{
+	const struct kheal_event_field *stack =
+		kheal_event_field(KHEAL_A_STACK);
+	struct nl_msg *msg = genl_msg(FAMILY, KHEAL_CMD_EVENT);
+	struct kheal_event ev;
+	struct kheal_err err;
+
+	(void)state;
+	put_basic(msg, 1, 1);
+	assert_int_equal(nla_put_string(msg, KHEAL_A_STACK, "schedule+0x5d"),
+			 0);
+	assert_int_equal(nla_put_u32(msg, KHEAL_A_SIGNAL, 11), 0);
+	assert_int_equal(nla_put_string(msg, KHEAL_A_STACK, "io_schedule+0x42"),
+			 0);
+	assert_int_equal(nla_put_u32(msg, KHEAL_A_ERRNO, 5), 0);
+	assert_int_equal(nla_put_u32(msg, KHEAL_A_QUEUE, 2), 0);
+	assert_int_equal(nla_put_string(msg, KHEAL_A_DETAIL, "rcu_sched"), 0);
+	assert_int_equal(parse(msg, &ev, &err), 0);
+	assert_int_equal(kheal_event_strv_count(&ev, stack), 2);
+	assert_string_equal(kheal_event_strv(&ev, stack, 0), "schedule+0x5d");
+	assert_string_equal(kheal_event_strv(&ev, stack, 1),
+			    "io_schedule+0x42");
+	assert_int_equal(ev.signal, 11);
+	assert_int_equal(ev.errnum, 5);
+	assert_int_equal(ev.queue, 2);
+	assert_string_equal(ev.detail, "rcu_sched");
+	assert_true(kheal_event_has(&ev, KHEAL_A_STACK));
+}
+
+/* More frames than an event holds are refused, naming the attribute. */
+static void test_event_too_many_stack_frames_rejected(void **state)
+{
+	struct nl_msg *msg = genl_msg(FAMILY, KHEAL_CMD_EVENT);
+	struct kheal_event ev;
+	struct kheal_err err;
+	int i;
+
+	(void)state;
+	put_basic(msg, 1, 1);
+	for (i = 0; i <= KHEAL_STACK_DEPTH; i++)
+		assert_int_equal(nla_put_string(msg, KHEAL_A_STACK, "f+0x1"),
+				 0);
+	assert_int_equal(parse(msg, &ev, &err), -EBADMSG);
+	assert_string_equal(err.msg, "event has more than 32 STACK attributes");
+	assert_int_equal(ev.seq, 1);
+}
+
 /* Absent optional attributes stay absent. */
 static void test_event_with_required_attributes_only(void **state)
 {
@@ -441,7 +493,8 @@ static void test_policy_agrees_with_event_field_table(void **state)
 	for (f = kheal_event_fields; f < kheal_event_fields +
 	     kheal_event_nfields; f++) {
 		p = &kheal_genl_policy[f->attr];
-		if (f->type == KHEAL_FIELD_STR) {
+		if (f->type == KHEAL_FIELD_STR ||
+		    f->type == KHEAL_FIELD_STRV) {
 			assert_int_equal(p->type, NLA_STRING);
 			assert_int_equal(p->maxlen, f->size);
 		} else {
@@ -537,6 +590,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_netlink_event_parses_all_attributes),
+		T(test_event_stack_frames_and_new_attributes),
+		T(test_event_too_many_stack_frames_rejected),
 		T(test_event_with_required_attributes_only),
 		T(test_event_missing_required_attribute_named),
 		T(test_event_string_without_nul_rejected_by_name),

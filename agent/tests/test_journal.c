@@ -46,7 +46,7 @@ static void append_event(struct kheal_journal *j, enum kheal_source_id src,
 {
 	struct kheal_event ev;
 	Kheal__Record rec;
-	Kheal__Event pe;
+	struct kheal_pb_event pe;
 
 	ev_basic(&ev, instance, seq);
 	ev.source = src;
@@ -330,7 +330,7 @@ static void test_zero_length_record_mid_file_is_corruption(void **state)
 /* A record body a newer kheal added is read past, not called corrupt. */
 static void test_record_of_newer_kind_is_not_corruption(void **state)
 {
-	static const uint8_t newer[] = { 0x03, 0x1a, 0x01, 'x' };
+	static const uint8_t newer[] = { 0x03, 0x22, 0x01, 'x' };
 	struct kheal_journal_summary sum;
 	struct kheal_err err;
 
@@ -369,12 +369,59 @@ static void test_resume_reports_last_kmod_seq(void **state)
 	assert_int_equal(sum.resume.instance, 1);
 	assert_int_equal(sum.resume.last, 7);
 	assert_int_equal(sum.records, 4);
+	assert_true(sum.bpf_resume.known);
+	assert_int_equal(sum.bpf_resume.last, 50);
 
 	write_events(2, 1, 2);
 	assert_int_equal(kheal_journal_open(&j, path, &err), 0);
 	assert_int_equal(j.sum.resume.instance, 2);
 	assert_int_equal(j.sum.resume.last, 2);
+	assert_int_equal(j.sum.bpf_resume.last, 50);
 	kheal_journal_close(&j);
+}
+
+/*
+ * The BPF numbering resumes after the last BPF seq journalled, be it an
+ * event, a ring-buffer gap or a merged event; kmod records leave it.
+ */
+static void test_bpf_resume_after_last_bpf_record(void **state)
+{
+	struct kheal_gap gap = {
+		.source = KHEAL_SOURCE_BPF, .first = 3, .last = 8,
+		.reason = KHEAL_GAP_RINGBUF,
+	};
+	struct kheal_merged m = {
+		.event = { KHEAL_SOURCE_BPF, 0, 9 },
+		.into = { KHEAL_SOURCE_KMOD, 1, 4 },
+	};
+	struct kheal_journal_summary sum;
+	struct kheal_journal j;
+	struct kheal_err err;
+	Kheal__Record rec;
+	Kheal__Merged pm;
+	Kheal__Gap pg;
+
+	(void)state;
+	assert_int_equal(kheal_journal_open(&j, path, &err), 0);
+	assert_false(j.sum.bpf_resume.known);
+	append_event(&j, KHEAL_SOURCE_BPF, 0, 1);
+	append_event(&j, KHEAL_SOURCE_BPF, 0, 2);
+	kheal_record_gap(&rec, &pg, &gap);
+	assert_int_equal(kheal_journal_append(&j, &rec, &err), 0);
+	append_event(&j, KHEAL_SOURCE_KMOD, 1, 4);
+	kheal_record_merged(&rec, &pm, &m);
+	assert_int_equal(kheal_journal_append(&j, &rec, &err), 0);
+	append_event(&j, KHEAL_SOURCE_KMOD, 1, 5);
+	assert_int_equal(kheal_journal_sync(&j, &err), 0);
+	kheal_journal_close(&j);
+
+	assert_int_equal(kheal_journal_scan(path, &sum, &err), 0);
+	assert_int_equal(sum.records, 6);
+	assert_true(sum.bpf_resume.known);
+	assert_int_equal(sum.bpf_resume.instance, 0);
+	assert_int_equal(sum.bpf_resume.last, 9);
+	assert_int_equal(sum.resume.instance, 1);
+	assert_int_equal(sum.resume.last, 5);
 }
 
 /* Two writers on one journal would interleave: the second is refused. */
@@ -485,6 +532,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_appended_records_read_back_in_order),
+		T(test_bpf_resume_after_last_bpf_record),
 		T(test_large_journal_crosses_batches_intact),
 		T(test_torn_tail_truncated_earlier_records_kept),
 		T(test_torn_length_prefix_truncated),

@@ -13,6 +13,7 @@
 #include "journal.h"
 #include "record.h"
 #include "run.h"
+#include "state.h"
 
 static char dir[] = "/tmp/kheal-test-ctl-XXXXXX";
 static char journal[64];
@@ -63,7 +64,7 @@ static void journal_append(struct kheal_journal *j,
 			   const struct kheal_event *ev)
 {
 	Kheal__Record rec;
-	Kheal__Event pe;
+	struct kheal_pb_event pe;
 
 	kheal_record_event(&rec, &pe, ev);
 	assert_int_equal(kheal_journal_append(j, &rec, NULL), 0);
@@ -73,8 +74,8 @@ static void journal_append(struct kheal_journal *j,
 static void write_journal(void)
 {
 	struct kheal_gap gap = {
-		.instance = 99, .first = 8, .last = 9,
-		.reason = KHEAL_GAP_OVERRUN,
+		.source = KHEAL_SOURCE_KMOD, .instance = 99, .first = 8,
+		.last = 9, .reason = KHEAL_GAP_OVERRUN,
 	};
 	struct kheal_journal j;
 	struct kheal_event ev;
@@ -173,7 +174,8 @@ static void test_khealctl_events_prints_journal_as_json_lines(void **state)
 	assert_string_equal(r.out,
 			    EXAMPLE_JSON "\n"
 			    "{\"gap\":{\"instance\":99,\"first_missing\":8,"
-			    "\"last_missing\":9,\"reason\":\"overrun\"}}\n"
+			    "\"last_missing\":9,\"reason\":\"overrun\","
+			    "\"source\":\"kmod\"}}\n"
 			    "{\"seq\":10,\"time_ns\":10000,\"kind\":\"synthetic\","
 			    "\"severity\":\"info\",\"subsys\":\"test\","
 			    "\"instance\":99,\"source\":\"kmod\"}\n");
@@ -207,7 +209,7 @@ static void test_khealctl_events_prints_human_lines(void **state)
 	assert_string_equal(r.out,
 			    "7 0.000000123 hung_task warning task instance=99 "
 			    "pid=55 comm=kheal-hung cgroup_path=/ duration_ms=512\n"
-			    "gap: seq 8..9 of instance 99 lost (overrun)\n"
+			    "gap: kmod seq 8..9 of instance 99 lost (overrun)\n"
 			    "10 0.000010000 synthetic info test instance=99\n");
 	result_free(&r);
 }
@@ -293,7 +295,150 @@ static void test_khealctl_status_json(void **state)
 	assert_non_null(strstr(r.out, "{\"module\":{\"loaded\":false}"));
 	assert_non_null(strstr(r.out, "\"agent\":{\"running\":false,"));
 	assert_non_null(strstr(r.out, "\"records\":3,\"last_seq\":10,"
-				      "\"instance\":99,\"torn_bytes\":0}}"));
+				      "\"instance\":99,\"bpf_last_seq\":0,"
+				      "\"torn_bytes\":0}}"));
+	result_free(&r);
+}
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * A state file as kheald writes it: engine bpf, chosen by auto, one
+ * probe attached and one not, @age_ms old; and a pid file naming this
+ * (live) process as the agent.
+ */
+static void write_state(const char *state, const char *pidfile,
+			uint64_t age_ms)
+{
+	Kheal__ProbeState probes[2], *pp[2] = { &probes[0], &probes[1] };
+	Kheal__SourceState src = KHEAL__SOURCE_STATE__INIT, *sp = &src;
+	Kheal__AgentState st = KHEAL__AGENT_STATE__INIT;
+	FILE *f;
+
+	kheal__probe_state__init(&probes[0]);
+	kheal__probe_state__init(&probes[1]);
+	probes[0].name = "hung";
+	probes[0].has_attached = probes[0].has_events = 1;
+	probes[0].attached = 1;
+	probes[0].events = 3;
+	probes[1].name = "rcu_stall";
+	probes[1].has_attached = 1;
+	probes[1].reason = "probe rcu_stall: tracepoint rcu_stall_warning "
+			   "is not in this kernel";
+	src.has_source = src.has_attached = src.has_last_seq = 1;
+	src.source = KHEAL__SOURCE__SOURCE_BPF;
+	src.attached = 1;
+	src.last_seq = 4;
+	src.has_merged = 1;
+	src.merged = 1;
+	src.n_probes = 2;
+	src.probes = pp;
+	st.has_pid = st.has_updated_ns = st.has_engine = 1;
+	st.has_requested = 1;
+	st.pid = getpid();
+	st.updated_ns = boottime_ns() - age_ms * 1000000;
+	st.requested = KHEAL__ENGINE__ENGINE_AUTO;
+	st.engine = KHEAL__ENGINE__ENGINE_BPF;
+	st.reason = "--engine=auto: kheal.ko is not loaded";
+	st.n_sources = 1;
+	st.sources = &sp;
+	assert_int_equal(kheal_state_write(state, &st, NULL), 0);
+	f = fopen(pidfile, "w");
+	assert_non_null(f);
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+}
+
+/* status says which engine kheald runs and why, and each probe's state. */
+static void test_khealctl_status_names_engine_and_why(void **state)
+{
+	char pidfile[96], st[96];
+	struct result r;
+
+	(void)state;
+	snprintf(pidfile, sizeof(pidfile), "%s/kheald.pid", dir);
+	snprintf(st, sizeof(st), "%s/kheald.state", dir);
+	write_state(st, pidfile, 0);
+	r = expect(0, NULL, CTL("status", "--journal", journal, "--pidfile",
+				pidfile, "--state", st));
+	assert_non_null(strstr(r.out, "  engine: bpf (--engine=auto: kheal.ko "
+				      "is not loaded)\n"));
+	assert_non_null(strstr(r.out, "    probe hung: attached, 3 events\n"));
+	assert_non_null(strstr(r.out, "    probe rcu_stall: not attached: "
+				      "probe rcu_stall: tracepoint"));
+	assert_null(strstr(r.out, "is stale"));
+	result_free(&r);
+	r = expect(0, NULL, CTL("-j", "status", "--journal", journal,
+				"--pidfile", pidfile, "--state", st));
+	assert_non_null(strstr(r.out, "\"stale\":false,"));
+	assert_non_null(strstr(r.out, "\"engine\":\"bpf\",\"requested\":"
+				      "\"auto\",\"reason\":\"--engine=auto: "
+				      "kheal.ko is not loaded\""));
+	assert_non_null(strstr(r.out, "\"source\":\"bpf\",\"attached\":true"));
+	assert_non_null(strstr(r.out, "\"merged\":1,"));
+	result_free(&r);
+	unlink(st);
+	unlink(pidfile);
+}
+
+/* A state file kheald stopped updating, or none at all, is said so. */
+static void test_khealctl_status_stale_or_missing_state_said(void **state)
+{
+	char pidfile[96], st[96];
+	struct result r;
+
+	(void)state;
+	snprintf(pidfile, sizeof(pidfile), "%s/kheald.pid", dir);
+	snprintf(st, sizeof(st), "%s/kheald.state", dir);
+	write_state(st, pidfile, 60000);
+	r = expect(0, NULL, CTL("status", "--journal", journal, "--pidfile",
+				pidfile, "--state", st));
+	assert_non_null(strstr(r.out, " is stale (kheald has not updated it;"));
+	result_free(&r);
+	r = expect(0, NULL, CTL("-j", "status", "--journal", journal,
+				"--pidfile", pidfile, "--state", st));
+	assert_non_null(strstr(r.out, "\"stale\":true,"));
+	result_free(&r);
+	unlink(st);
+	r = expect(0, NULL, CTL("status", "--journal", journal, "--pidfile",
+				pidfile, "--state", st));
+	assert_non_null(strstr(r.out, "  engine: unknown: no state file "));
+	result_free(&r);
+	r = expect(0, NULL, CTL("-j", "status", "--journal", journal,
+				"--pidfile", pidfile, "--state", st));
+	assert_non_null(strstr(r.out, "\"present\":false}"));
+	result_free(&r);
+	unlink(pidfile);
+}
+
+/* events prints a merged event's record, naming both numbers. */
+static void test_khealctl_events_prints_merged(void **state)
+{
+	struct kheal_merged m = {
+		.event = { KHEAL_SOURCE_BPF, 0, 1 },
+		.into = { KHEAL_SOURCE_KMOD, 99, 7 },
+	};
+	struct kheal_journal j;
+	Kheal__Record rec;
+	Kheal__Merged pm;
+	struct result r;
+
+	(void)state;
+	write_journal();
+	assert_int_equal(kheal_journal_open(&j, journal, NULL), 0);
+	kheal_record_merged(&rec, &pm, &m);
+	assert_int_equal(kheal_journal_append(&j, &rec, NULL), 0);
+	assert_int_equal(kheal_journal_sync(&j, NULL), 0);
+	kheal_journal_close(&j);
+	r = expect(0, NULL, CTL("events", "--journal", journal));
+	assert_non_null(strstr(r.out, "\nmerged: bpf seq 1 of instance 0 is "
+				      "kmod seq 7 of instance 99\n"));
 	result_free(&r);
 }
 
@@ -328,6 +473,9 @@ int main(void)
 		T(test_khealctl_events_missing_journal_named),
 		T(test_khealctl_events_follow_sees_appends),
 		T(test_khealctl_status_json),
+		T(test_khealctl_status_names_engine_and_why),
+		T(test_khealctl_status_stale_or_missing_state_said),
+		T(test_khealctl_events_prints_merged),
 		T(test_khealctl_without_module_says_so),
 	};
 

@@ -17,16 +17,22 @@
 #include "journal.h"
 #include "record.h"
 #include "run.h"
+#include "state.h"
 
 static char dir[] = "/tmp/kheal-test-d-XXXXXX";
-static char journal[96], logfile[96], pidfile[96];
+static char journal[96], logfile[96], pidfile[96], statefile[96];
 
-/* kheald with this test's files, then the arguments given, NULL last. */
-#define KHEALD_ARGS(...) ((char *const[]){ KHEALD, "--journal", journal, \
-	"--log", logfile, "--pidfile", pidfile, __VA_ARGS__ })
+/*
+ * kheald on the module with this test's files, then the arguments given,
+ * NULL last.
+ */
+#define KHEALD_ARGS(...) ((char *const[]){ KHEALD, "--engine=kmod", \
+	"--journal", journal, "--log", logfile, "--pidfile", pidfile, \
+	"--state", statefile, __VA_ARGS__ })
 
+#define ENGINE_KMOD "kheald: engine kmod (--engine=kmod)\n"
 #define STATS_ZERO "kheald: stats: source=kmod received=0 backfilled=0 " \
-	"duplicates=0 lost=0 enobufs=0 stale=0\n"
+	"duplicates=0 lost=0 enobufs=0 stale=0 merged=0\n"
 
 static int make_dir(void **state)
 {
@@ -36,6 +42,7 @@ static int make_dir(void **state)
 	snprintf(journal, sizeof(journal), "%s/lib/journal", dir);
 	snprintf(logfile, sizeof(logfile), "%s/log/events.jsonl", dir);
 	snprintf(pidfile, sizeof(pidfile), "%s/run/kheald.pid", dir);
+	snprintf(statefile, sizeof(statefile), "%s/run/kheald.state", dir);
 	return 0;
 }
 
@@ -51,12 +58,12 @@ static int remove_dir(void **state)
 /* Each test starts without the files and the directories they go in. */
 static int fresh(void **state)
 {
-	const char *const files[] = { journal, logfile, pidfile };
+	const char *const files[] = { journal, logfile, pidfile, statefile };
 	char parent[96];
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		unlink(files[i]);
 		snprintf(parent, sizeof(parent), "%s", files[i]);
 		*strrchr(parent, '/') = '\0';
@@ -83,8 +90,8 @@ static void write_events(uint64_t from, uint64_t to)
 {
 	struct kheal_journal j;
 	struct kheal_event ev;
+	struct kheal_pb_event pe;
 	Kheal__Record rec;
-	Kheal__Event pe;
 	char parent[96];
 	uint64_t seq;
 
@@ -98,6 +105,20 @@ static void write_events(uint64_t from, uint64_t to)
 	}
 	assert_int_equal(kheal_journal_sync(&j, NULL), 0);
 	kheal_journal_close(&j);
+}
+
+/* Waits up to 10 s for @path to exist. */
+static bool wait_for_file(const char *path)
+{
+	struct timespec pause = { .tv_nsec = 20 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (!access(path, F_OK))
+			return true;
+		nanosleep(&pause, NULL);
+	}
+	return false;
 }
 
 static off_t size_of(const char *path)
@@ -128,11 +149,60 @@ static void test_kheald_waits_for_module_and_reports_on_sigterm(
 	assert_int_equal(proc_wait(&p), 0);
 	err = slurp(p.err);
 	assert_string_equal(err,
+			    ENGINE_KMOD
 			    "kheald: the kheal module is not loaded (no generic "
 			    "netlink family \"kheal\"); waiting for it to load\n"
 			    STATS_ZERO);
 	free(err);
 	assert_int_equal(access(pidfile, F_OK), -1);
+	proc_done(&p);
+}
+
+/*
+ * While it runs, its state file says which engine runs and why, and
+ * the source's state; it goes at exit, with the pid file.
+ */
+static void test_kheald_state_file_names_engine(void **state)
+{
+	Kheal__AgentState *st;
+	struct proc p;
+
+	(void)state;
+	start(&p, KHEALD_ARGS(NULL));
+	assert_true(wait_for_file(statefile));
+	assert_int_equal(kheal_state_read(statefile, &st, NULL), 0);
+	assert_int_equal(st->pid, p.pid);
+	assert_int_equal(st->requested, KHEAL__ENGINE__ENGINE_KMOD);
+	assert_int_equal(st->engine, KHEAL__ENGINE__ENGINE_KMOD);
+	assert_string_equal(st->reason, "--engine=kmod");
+	assert_int_equal(st->n_sources, 1);
+	assert_int_equal(st->sources[0]->source, KHEAL__SOURCE__SOURCE_KMOD);
+	assert_false(st->sources[0]->attached);
+	kheal__agent_state__free_unpacked(st, NULL);
+	kill(p.pid, SIGTERM);
+	assert_int_equal(proc_wait(&p), 0);
+	assert_int_equal(access(statefile, F_OK), -1);
+	proc_done(&p);
+}
+
+/*
+ * auto says which engine it picked and why: on this host, which has no
+ * kheal module, the BPF probes (whether they then load or not).
+ */
+static void test_kheald_auto_says_engine_and_why(void **state)
+{
+	char *const argv[] = { KHEALD, "--journal", journal, "--log",
+			       logfile, "--pidfile", pidfile, "--state",
+			       statefile, "--quiet", NULL };
+	struct proc p;
+
+	(void)state;
+	proc_start(&p, argv);
+	assert_true(wait_for(p.err, "kheald: engine bpf (--engine=auto: "
+				    "kheal.ko is not loaded (no generic "
+				    "netlink family \"kheal\"))\n"));
+	kill(p.pid, SIGTERM);
+	proc_wait(&p);
 	proc_done(&p);
 }
 
@@ -251,17 +321,42 @@ static void test_kheald_rejects_unknown_option(void **state)
 	result_free(&r);
 }
 
+/* --engine and --hung-ms values are checked, naming what was wrong. */
+static void test_kheald_rejects_bad_engine_and_hung_ms(void **state)
+{
+	struct result r;
+
+	(void)state;
+	r = run((char *const[]){ KHEALD, "--engine=foo", NULL });
+	assert_int_equal(r.code, 2);
+	assert_non_null(strstr(r.err, "kheald: --engine: 'foo' is not one of "
+				      "auto, kmod, bpf, both\n"));
+	result_free(&r);
+	r = run((char *const[]){ KHEALD, "--hung-ms", "99", NULL });
+	assert_int_equal(r.code, 2);
+	assert_non_null(strstr(r.err, "kheald: --hung-ms: '99' is not a number "
+				      "from 100 to 86400000\n"));
+	result_free(&r);
+	r = run((char *const[]){ KHEALD, "--hung-ms=1e3", NULL });
+	assert_int_equal(r.code, 2);
+	assert_non_null(strstr(r.err, "--hung-ms: '1e3' is not a number"));
+	result_free(&r);
+}
+
 #define T(f)	cmocka_unit_test_setup(f, fresh)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_kheald_waits_for_module_and_reports_on_sigterm),
+		T(test_kheald_state_file_names_engine),
+		T(test_kheald_auto_says_engine_and_why),
 		T(test_kheald_sigint_prints_stats_only_when_asked),
 		T(test_kheald_cuts_torn_journal_tail_and_says_so),
 		T(test_kheald_refuses_corrupt_journal),
 		T(test_kheald_refuses_second_instance),
 		T(test_kheald_rejects_unknown_option),
+		T(test_kheald_rejects_bad_engine_and_hung_ms),
 	};
 
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);

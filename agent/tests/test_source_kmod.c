@@ -40,6 +40,7 @@ static struct fake {
 	} q[64];
 	int qhead, qlen;
 	char calls[1024];		/* "resolve join status dump(0) " */
+	int set_err;			/* SET_CONFIG fails with it */
 	int nstatus;
 	/* Live mode: each read emits the next event, up to live_to. */
 	uint64_t live_to;
@@ -185,6 +186,17 @@ int __wrap_kheal_genl_dump_events(struct kheal_genl *g, uint64_t since,
 		if (ret)
 			return ret;
 	}
+	return 0;
+}
+
+int __wrap_kheal_genl_set_hung_ms(struct kheal_genl *g, uint32_t hung_ms,
+				  struct kheal_err *err)
+{
+	(void)g;
+	logf_(fk.calls, sizeof(fk.calls), "set(%u) ", hung_ms);
+	if (fk.set_err)
+		return kheal_err_set(err, -fk.set_err, "%s",
+				     strerror(-fk.set_err));
 	return 0;
 }
 
@@ -398,6 +410,58 @@ static void test_new_instance_reads_whole_backlog(void **state)
 	assert_non_null(strstr(fk.calls, "dump(0)"));
 	assert_string_equal(out.trail, "2:1 2:2 2:3 ");
 	assert_non_null(strstr(out.notes, "is not the journal's 1"));
+}
+
+/* The module keeps its own hung_ms unless kheald was given one. */
+static void test_module_hung_ms_left_alone_unless_given(void **state)
+{
+	(void)state;
+	src.cfg.hung_ms = 10000;
+	load(1, 0);
+	open_src();
+	assert_null(strstr(fk.calls, "set("));
+}
+
+/*
+ * A hung_ms given on the command line is set on the module once per
+ * instance, on attach: again after a reload, not again at every tick.
+ */
+static void test_module_hung_ms_set_when_given_once_per_instance(
+	void **state)
+{
+	(void)state;
+	src.cfg = (struct kheal_source_config){
+		.hung_ms = 500,
+		.hung_ms_set = true,
+	};
+	load(1, 0);
+	open_src();
+	assert_string_equal(fk.calls, "resolve join status set(500) dump(0) ");
+	assert_non_null(strstr(out.notes, "module hung_ms set to 500"));
+	fk.calls[0] = '\0';
+	assert_int_equal(tick(), 0);
+	assert_int_equal(tick(), 0);
+	assert_null(strstr(fk.calls, "set("));
+	load(2, 0);
+	mcast(Q_NEWFAMILY, 0, 0);
+	assert_int_equal(handle(), 0);
+	assert_non_null(strstr(fk.calls, "set(500)"));
+}
+
+/* A module refusing the threshold is told, and events still flow. */
+static void test_module_refusing_hung_ms_is_noted_not_fatal(void **state)
+{
+	(void)state;
+	src.cfg = (struct kheal_source_config){
+		.hung_ms = 50,
+		.hung_ms_set = true,
+	};
+	fk.set_err = -ERANGE;
+	load(1, 2);
+	open_src();
+	assert_non_null(strstr(out.notes,
+			       "setting the module's hung_ms to 50: "));
+	assert_string_equal(out.trail, "1:1 1:2 ");
 }
 
 /*
@@ -693,6 +757,9 @@ int main(void)
 		T(test_start_joins_group_before_backfilling),
 		T(test_resume_same_instance_backfills_after_journal_seq),
 		T(test_new_instance_reads_whole_backlog),
+		T(test_module_hung_ms_left_alone_unless_given),
+		T(test_module_hung_ms_set_when_given_once_per_instance),
+		T(test_module_refusing_hung_ms_is_noted_not_fatal),
 		T(test_multicast_copies_of_backfilled_events_dropped),
 		T(test_enobufs_backfills_missing_events),
 		T(test_multicast_gap_backfilled_in_order),

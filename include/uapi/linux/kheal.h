@@ -19,6 +19,11 @@
 #define KHEAL_SUBSYS_LEN	64
 #define KHEAL_DEV_LEN		32
 #define KHEAL_CGROUP_PATH_LEN	256
+#define KHEAL_STACK_FRAME_LEN	128
+#define KHEAL_DETAIL_LEN	128
+
+/* Most KHEAL_A_STACK attributes one event carries. */
+#define KHEAL_STACK_DEPTH	32
 
 /* What happened. Names as the agent prints them: hung_task, oom_kill... */
 enum kheal_event_kind {
@@ -111,6 +116,13 @@ enum kheal_attr {
 	KHEAL_A_SINCE_SEQ,		/* u64, GET_EVENTS: events after it */
 	KHEAL_A_INJECT_TYPE,		/* u32, enum kheal_inject_type */
 	KHEAL_A_COUNT,			/* u32 */
+
+	/* events, appended */
+	KHEAL_A_SIGNAL,			/* u32, task_crash: fatal signal */
+	KHEAL_A_ERRNO,			/* u32, positive errno */
+	KHEAL_A_QUEUE,			/* u32, netdev TX queue */
+	KHEAL_A_STACK,			/* string, multi-attr: a frame */
+	KHEAL_A_DETAIL,			/* string, free text */
 
 	__KHEAL_A_MAX,
 	KHEAL_A_MAX = __KHEAL_A_MAX - 1
