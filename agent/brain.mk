@@ -1,0 +1,39 @@
+# The agent's brain: runbooks, the health registry and autonomy, with
+# their tests. agent/Makefile includes it after its own variables (it
+# needs O, S, SAN, SAN_ENV and LDLIBS set), e.g. as its last line:
+#
+#   include brain.mk
+#
+# The brain's objects go into libkheal.a, so kheald and khealctl link
+# them; its tests are among tests/test_*.c, so `make check` runs them.
+# `make check-brain` builds and runs those tests alone.
+
+BRAIN		:= runbook health autonomy
+BRAIN_OBJS	:= $(patsubst %,$(O)/%.o,$(BRAIN))
+BRAIN_SAN_OBJS	:= $(patsubst %,$(S)/%.o,$(BRAIN))
+BRAIN_TESTS	:= $(addprefix $(S)/,test_runbook test_health test_autonomy)
+# What the brain uses of the rest of the agent.
+BRAIN_USES	:= $(patsubst %,$(S)/%.o,err json event)
+RUNBOOKS_DIR	:= $(abspath ../runbooks)
+
+LDLIBS		+= $(shell pkg-config --libs yaml-0.1)
+
+$(O)/libkheal.a: $(BRAIN_OBJS)
+$(S)/libkheal.a: $(BRAIN_SAN_OBJS)
+
+# test_runbook checks that every shipped runbook parses.
+$(S)/test_runbook.o: CPPFLAGS += -DKHEAL_RUNBOOKS_DIR=\"$(RUNBOOKS_DIR)\"
+
+# The brain's tests link only what they use, so they do not wait on the
+# rest of the agent.
+$(BRAIN_TESTS): $(S)/%: $(S)/%.o $(BRAIN_SAN_OBJS) $(BRAIN_USES)
+	$(CC) $(LDFLAGS) $(SAN) -o $@ $^ $(LDLIBS) -lcmocka
+
+.PHONY: check-brain
+check-brain: $(BRAIN_TESTS)
+	@failed=0; for t in $^; do \
+		echo "== $$t"; \
+		$(SAN_ENV) $$t || failed=1; \
+	done; \
+	if [ $$failed = 0 ]; then echo "check-brain: all tests passed"; \
+	else echo "check-brain: FAILED" >&2; exit 1; fi
