@@ -8,7 +8,7 @@ else
 KDIR ?= /usr/src/linux-headers-$(KVER)
 endif
 
-.PHONY: all kmod bpf agent deps demo check unit checkpatch spec vm bench clean
+.PHONY: all kmod bpf agent deps demo check unit checkpatch spec vm vm-bpf bench clean
 
 all: kmod agent
 
@@ -49,6 +49,10 @@ checkpatch:
 
 vm: all
 	scripts/vm-test tests/vm/[0-9]*.sh
+
+vm-bpf: all
+	$(MAKE) -C tests/bpf all
+	scripts/vm-test tests/vm/bpf_probes.sh
 
 bench: deps all
 	scripts/vm-test --bench tests/vm/bench.sh
