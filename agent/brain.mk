@@ -8,7 +8,7 @@
 # them; its tests are among tests/test_*.c, so `make check` runs them.
 # `make check-brain` builds and runs those tests alone.
 
-BRAIN		:= runbook health autonomy
+BRAIN		:= runbook health autonomy incident diagnose brain
 BRAIN_OBJS	:= $(patsubst %,$(O)/%.o,$(BRAIN))
 BRAIN_SAN_OBJS	:= $(patsubst %,$(S)/%.o,$(BRAIN))
 BRAIN_TESTS	:= $(addprefix $(S)/,test_runbook test_health test_autonomy)
