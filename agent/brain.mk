@@ -8,12 +8,12 @@
 # them; its tests are among tests/test_*.c, so `make check` runs them.
 # `make check-brain` builds and runs those tests alone.
 
-BRAIN		:= runbook health autonomy incident diagnose brain
+BRAIN		:= runbook health autonomy
 BRAIN_OBJS	:= $(patsubst %,$(O)/%.o,$(BRAIN))
 BRAIN_SAN_OBJS	:= $(patsubst %,$(S)/%.o,$(BRAIN))
 BRAIN_TESTS	:= $(addprefix $(S)/,test_runbook test_health test_autonomy)
 # What the brain uses of the rest of the agent.
-BRAIN_USES	:= $(patsubst %,$(S)/%.o,err json event)
+BRAIN_USES	:= $(patsubst %,$(S)/%.o,err json event actions)
 RUNBOOKS_DIR	:= $(abspath ../runbooks)
 
 LDLIBS		+= $(shell pkg-config --libs yaml-0.1)
@@ -37,3 +37,26 @@ check-brain: $(BRAIN_TESTS)
 	done; \
 	if [ $$failed = 0 ]; then echo "check-brain: all tests passed"; \
 	else echo "check-brain: FAILED" >&2; exit 1; fi
+
+# The executors of runbook actions and checks (runbook.c's tables point at
+# them) and the incident context. Their tests link only what they use.
+EXEC		:= actions context
+EXEC_USES	:= $(patsubst %,$(S)/%.o,actions runbook err json event)
+
+$(O)/libkheal.a: $(patsubst %,$(O)/%.o,$(EXEC))
+$(S)/libkheal.a: $(patsubst %,$(S)/%.o,$(EXEC))
+
+$(S)/test_actions: $(S)/test_actions.o $(EXEC_USES) $(S)/cgroup.o
+	$(CC) $(LDFLAGS) $(SAN) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(S)/test_context: $(S)/test_context.o $(S)/context.o $(EXEC_USES) \
+		   $(S)/kheal.pb-c.o
+	$(CC) $(LDFLAGS) $(SAN) -o $@ $^ $(LDLIBS) -lcmocka
+
+# What decides: incidents, diagnosis, the brain that runs runbooks, its
+# control-socket ops and the replay. They use the journal and the control
+# socket, so their tests link the whole library.
+CORE		:= incident diagnose brain brain_ctl replay
+
+$(O)/libkheal.a: $(patsubst %,$(O)/%.o,$(CORE))
+$(S)/libkheal.a: $(patsubst %,$(S)/%.o,$(CORE))

@@ -20,6 +20,7 @@
 
 #include <yaml.h>
 
+#include "actions.h"
 #include "json.h"
 #include "runbook.h"
 
@@ -80,24 +81,29 @@ _Static_assert(KHEAL_EVENT_MAX < 32, "match.kinds is a uint32_t");
  * is undone by thawing; killing loses work; telling people costs nothing.
  */
 const struct kheal_action kheal_actions[] = {
-	{ "cgroup.freeze", KHEAL_RISK_LOW, true, { P_CGROUP }, NULL },
-	{ "cgroup.thaw", KHEAL_RISK_LOW, true, { P_CGROUP }, NULL },
-	{ "cgroup.kill", KHEAL_RISK_MEDIUM, true, { P_CGROUP }, NULL },
+	{ "cgroup.freeze", KHEAL_RISK_LOW, true, { P_CGROUP },
+	  kheal_action_cgroup_freeze },
+	{ "cgroup.thaw", KHEAL_RISK_LOW, true, { P_CGROUP },
+	  kheal_action_cgroup_thaw },
+	{ "cgroup.kill", KHEAL_RISK_MEDIUM, true, { P_CGROUP },
+	  kheal_action_cgroup_kill },
 	{ "task.kill", KHEAL_RISK_MEDIUM, true,
-	  { P_PID, { "signal", KHEAL_PARAM_SIGNAL, false, "KILL" } }, NULL },
+	  { P_PID, { "signal", KHEAL_PARAM_SIGNAL, false, "KILL" } },
+	  kheal_action_task_kill },
 	{ "escalate", KHEAL_RISK_LOW, false,
 	  { { "message", KHEAL_PARAM_STR, false,
 	      "${kind} on ${subsystem} needs a human" },
-	    P_TARGET(DEFAULT_TARGET) }, NULL },
+	    P_TARGET(DEFAULT_TARGET) }, kheal_action_escalate },
 	{ "notify", KHEAL_RISK_LOW, false,
 	  { { "message", KHEAL_PARAM_STR, true, NULL },
-	    P_TARGET("journal") }, NULL },
+	    P_TARGET("journal") }, kheal_action_notify },
 };
 const size_t kheal_nactions = ARRAY_SIZE(kheal_actions);
 
 const struct kheal_check kheal_checks[] = {
-	{ "cgroup.empty", { P_CGROUP }, NULL },
-	{ "task.gone", { P_PID }, NULL },
+	{ "cgroup.empty", { P_CGROUP }, kheal_check_cgroup_empty },
+	{ "task.gone", { P_PID }, kheal_check_task_gone },
+	/* The health registry answers it: the brain runs it. */
 	{ "subsystem.healthy",
 	  { { "subsystem", KHEAL_PARAM_STR, false, "${subsystem}" } }, NULL },
 };
@@ -867,7 +873,7 @@ int kheal_runbook_expand(const char *tmpl, const struct kheal_event *ev,
 	return j.len;
 }
 
-static int signal_number(const char *s)
+int kheal_signal_number(const char *s)
 {
 	const char *abbrev;
 	int sig;
@@ -906,7 +912,7 @@ static int check_arg(struct parse *p, const struct node *n, const char *path,
 					"a whole number or a ${attribute}");
 		break;
 	case KHEAL_PARAM_SIGNAL:
-		if (signal_number(s) < 0)
+		if (kheal_signal_number(s) < 0)
 			return expected(p, n, path,
 					"a signal name like KILL or TERM");
 		break;

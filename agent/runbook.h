@@ -91,6 +91,9 @@ enum kheal_param_type {
 	KHEAL_PARAM_SIGNAL,		/* KILL, SIGTERM... */
 };
 
+/* The number of a signal named like KILL or SIGKILL, or -1. */
+int kheal_signal_number(const char *s);
+
 struct kheal_param_spec {
 	const char *name;
 	enum kheal_param_type type;

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The runbook actions and checks: what each one does to the host. */
+#ifndef KHEAL_ACTIONS_H
+#define KHEAL_ACTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/*
+ * What the executors act on, passed as the `void *ctx` of kheal_action_fn
+ * and kheal_check_fn. Tests point the roots at directory trees of their
+ * own. cgroup_root must be a cgroup2 mount (or a tree shaped like one)
+ * whose root is the agent's cgroup namespace root, so that the paths in
+ * <proc_root>/PID/cgroup name directories below it.
+ */
+struct kheal_exec_ctx {
+	const char *cgroup_root;	/* "/sys/fs/cgroup"; NULL: none */
+	const char *proc_root;		/* "/proc" */
+	pid_t self;			/* the agent, getpid() */
+};
+
+/*
+ * The actions, as kheal_action_fn (runbook.h), args indexed as the action
+ * table lists the params. Each returns 0 or -errno with @err saying what
+ * failed on what. On success @err->msg is empty, or holds a note for the
+ * caller to journal beside the step's outcome: the step did what it could
+ * but the host was not quite as asked (a freeze that left tasks in D state
+ * behind, a kill of a process that was already gone). Waits are bounded by
+ * @timeout_ms on CLOCK_MONOTONIC; 0 looks once.
+ *
+ * Every cgroup argument must name a cgroup strictly below cgroup_root:
+ * absolute, without "//", "..", a "." component or control characters,
+ * resolving (symlinks followed) below the root; -EPERM otherwise, as for
+ * freezing or killing a cgroup that holds pid 1, the agent or the agent's
+ * parent (or if that cannot be told). -ENOENT if the cgroup does not exist.
+ *
+ * cgroup.freeze {cgroup}: writes 1 to cgroup.freeze and waits for
+ *	cgroup.events to say "frozen 1". A task in D state cannot reach the
+ *	freezer until it wakes, so a cgroup with a hung task never says so:
+ *	if at the timeout every task of the subtree that is not frozen
+ *	(trapped in do_freezer_trap, stopped, or exited) is in D state, the
+ *	freeze returns 0 with the note "cgroup /x: N tasks in D state could
+ *	not be frozen; the rest are (...)". Otherwise -ETIMEDOUT naming a
+ *	task still running, and the freeze stays asked for (a rollback
+ *	thaws); -EOPNOTSUPP if the kernel has no cgroup.freeze (before 5.2).
+ * cgroup.thaw {cgroup}: writes 0 to cgroup.freeze and waits for "frozen 0"
+ *	(which never comes while an ancestor is frozen: -ETIMEDOUT says so).
+ * cgroup.kill {cgroup}: writes 1 to cgroup.kill and waits for "populated 0";
+ *	-ETIMEDOUT says how many processes remain, -EOPNOTSUPP if the kernel
+ *	has no cgroup.kill (before 5.14).
+ * task.kill {pid, signal}: sends the signal (a name as the runbook parser
+ *	takes it, KILL or SIGKILL, or a number) through a pidfd (Linux 5.3),
+ *	so a recycled pid is never hit, and waits until the process has
+ *	exited (a zombie counts as exited). Refuses (-EPERM) pids 0 and 1,
+ *	the agent, its parent and kernel threads. A process already gone is
+ *	a success, with a note; a thread id that is not a process is -EINVAL.
+ * escalate {message, target}, notify {message, target}: change nothing.
+ *	They check there is a message (-EINVAL if empty) and return 0; the
+ *	caller journals the message for the target.
+ */
+int kheal_action_cgroup_freeze(const char *const *args, uint64_t timeout_ms,
+			       void *ctx, struct kheal_err *err);
+int kheal_action_cgroup_thaw(const char *const *args, uint64_t timeout_ms,
+			     void *ctx, struct kheal_err *err);
+int kheal_action_cgroup_kill(const char *const *args, uint64_t timeout_ms,
+			     void *ctx, struct kheal_err *err);
+int kheal_action_task_kill(const char *const *args, uint64_t timeout_ms,
+			   void *ctx, struct kheal_err *err);
+int kheal_action_escalate(const char *const *args, uint64_t timeout_ms,
+			  void *ctx, struct kheal_err *err);
+int kheal_action_notify(const char *const *args, uint64_t timeout_ms,
+			void *ctx, struct kheal_err *err);
+
+/*
+ * The checks, as kheal_check_fn: 1 if it holds, 0 if not, -errno if it
+ * cannot be told. The cgroup argument is held to the rules above.
+ *
+ * cgroup.empty {cgroup}: cgroup.events says "populated 0", or the cgroup
+ *	no longer exists.
+ * task.gone {pid}: no such process under proc_root, or a zombie.
+ */
+int kheal_check_cgroup_empty(const char *const *args, void *ctx,
+			     struct kheal_err *err);
+int kheal_check_task_gone(const char *const *args, void *ctx,
+			  struct kheal_err *err);
+
+/*
+ * Opens the directory of @cgroup below x->cgroup_root, held to the rules
+ * above (minus the one on who the cgroup holds), for reading its files.
+ * Returns the descriptor or -errno.
+ */
+int kheal_exec_cgroup_open(const struct kheal_exec_ctx *x, const char *cgroup,
+			   struct kheal_err *err);
+
+/*
+ * Reads at most @len - 1 bytes of @path, relative to @dirfd (or AT_FDCWD),
+ * and NUL-terminates them. Returns the length read, or -errno.
+ */
+ssize_t kheal_exec_read_file(int dirfd, const char *path, char *buf,
+			     size_t len);
+
+#endif
