@@ -849,11 +849,12 @@ static const char *decision_reason(Kheal__DecisionKind kind)
 
 /* What to do with an incident that has its diagnosis. */
 static int decide(struct kheal_brain *b, struct kheal_incident *inc,
-		  uint64_t now, bool forced, struct kheal_err *err)
+		  uint64_t now, bool forced, uint64_t approval,
+		  struct kheal_err *err)
 {
 	const struct kheal_runbook *rb;
 	struct kheal_cooldown *cd;
-	struct decision d = { .forced = forced };
+	struct decision d = { .forced = forced, .approval = approval };
 	char reason[256];
 	int ret;
 
@@ -1053,7 +1054,7 @@ static int open_incident(struct kheal_brain *b, const struct kheal_event *ev,
 	kheal_diagnose(&in, &inc->diag);
 	inc->diagnosed = true;
 	ret = journal_diagnosis(b, inc, ev->time_ns, err);
-	return ret ? ret : decide(b, inc, ev->time_ns, false, err);
+	return ret ? ret : decide(b, inc, ev->time_ns, false, 0, err);
 }
 
 int kheal_brain_event(struct kheal_brain *b, const struct kheal_event *ev,
@@ -1122,7 +1123,7 @@ int kheal_brain_event(struct kheal_brain *b, const struct kheal_event *ev,
 		    inc->decision != KHEAL__DECISION_KIND__DECIDE_COOLDOWN)
 			return 0;
 		inc->cur = *ev;
-		return decide(b, inc, now, false, err);
+		return decide(b, inc, now, false, 0, err);
 	}
 	/* A human has it: more of the fault is theirs too. */
 	if (inc->state != KHEAL__INCIDENT_STATE__INCIDENT_RESOLVED)
@@ -1132,7 +1133,7 @@ int kheal_brain_event(struct kheal_brain *b, const struct kheal_event *ev,
 	inc->cur = *ev;
 	inc->approval = 0;
 	ret = set_state(b, inc, KHEAL__INCIDENT_STATE__INCIDENT_OPEN, now, err);
-	return ret ? ret : decide(b, inc, now, false, err);
+	return ret ? ret : decide(b, inc, now, false, 0, err);
 }
 
 int kheal_brain_tick(struct kheal_brain *b, uint64_t now_ns,
@@ -1191,7 +1192,7 @@ int kheal_brain_decide(struct kheal_brain *b, uint64_t id, bool approve,
 	const struct kheal_runbook *rb;
 	const struct kheal_approval *a;
 	struct kheal_incident *inc = NULL;
-	struct decision d = { .forced = true };
+	struct decision d = { 0 };
 	size_t i;
 	int ret;
 
@@ -1233,10 +1234,10 @@ int kheal_brain_heal(struct kheal_brain *b, const char *subsystem,
 		     struct kheal_err *err)
 {
 	struct kheal_incident *inc = NULL;
+	uint64_t approval = 0;
 	size_t i;
 	int ret;
 
-	(void)uid;
 	for (i = b->incidents.n; i-- > 0;) {
 		if (!strcmp(b->incidents.v[i]->subsystem, subsystem)) {
 			inc = b->incidents.v[i];
@@ -1267,6 +1268,7 @@ int kheal_brain_heal(struct kheal_brain *b, const char *subsystem,
 			ret = journal_approval(b, a, inc->id, now_ns, err);
 			if (ret)
 				return ret;
+			approval = a->id;
 		}
 		inc->approval = 0;
 	}
@@ -1278,7 +1280,7 @@ int kheal_brain_heal(struct kheal_brain *b, const char *subsystem,
 			return ret;
 	}
 	*incident = inc->id;
-	return decide(b, inc, now_ns, true, err);
+	return decide(b, inc, now_ns, true, approval, err);
 }
 
 static void note_load_errors(struct kheal_brain *b,
@@ -1309,6 +1311,8 @@ int kheal_brain_init(struct kheal_brain *b, const struct kheal_brain_cfg *cfg,
 		     const struct kheal_brain_ops *ops, void *arg,
 		     struct kheal_err *err)
 {
+	struct kheal_err rerr = { "" };
+
 	*b = (struct kheal_brain){ .cfg = *cfg, .ops = ops, .arg = arg };
 	if (!b->cfg.flap_window_ms)
 		b->cfg.flap_window_ms = KHEAL_BRAIN_FLAP_WINDOW_MS;
@@ -1323,7 +1327,14 @@ int kheal_brain_init(struct kheal_brain *b, const struct kheal_brain_cfg *cfg,
 	kheal_approvals_init(&b->approvals,
 			     cfg->first_approval ? cfg->first_approval : 1,
 			     cfg->approval_ttl_ms * MS);
-	return kheal_brain_reload(b, err);
+	/*
+	 * Without runbooks every incident is novel: detection and the
+	 * journal go on, and a reload picks the directory up when it exists.
+	 */
+	if (kheal_brain_reload(b, &rerr))
+		note(b, "%s; every incident is novel until a reload finds runbooks",
+		     rerr.msg);
+	return 0;
 }
 
 void kheal_brain_free(struct kheal_brain *b)

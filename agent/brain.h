@@ -95,8 +95,9 @@ struct kheal_brain {
 };
 
 /*
- * Loads the runbooks (a bad file is noted and skipped, as reload does)
- * and starts empty. -errno if the directory cannot be read at all.
+ * Loads the runbooks (a bad file is noted and skipped, as reload does;
+ * a directory that cannot be read is noted, and leaves none) and starts
+ * empty. -ENOMEM only.
  */
 int kheal_brain_init(struct kheal_brain *b, const struct kheal_brain_cfg *cfg,
 		     const struct kheal_brain_ops *ops, void *arg,

@@ -22,7 +22,7 @@ $(O)/libkheal.a: $(BRAIN_OBJS)
 $(S)/libkheal.a: $(BRAIN_SAN_OBJS)
 
 # test_runbook checks that every shipped runbook parses.
-$(S)/test_runbook.o: CPPFLAGS += -DKHEAL_RUNBOOKS_DIR=\"$(RUNBOOKS_DIR)\"
+$(S)/test_runbook.o $(S)/test_kheald.o: CPPFLAGS += -DKHEAL_RUNBOOKS_DIR=\"$(RUNBOOKS_DIR)\"
 
 # The brain's tests link only what they use, so they do not wait on the
 # rest of the agent.

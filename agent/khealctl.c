@@ -20,39 +20,31 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "event.h"
 #include "genl.h"
 #include "journal.h"
 #include "json.h"
+#include "khealctl.h"
 #include "record.h"
 #include "source_kmod.h"
 #include "state.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-#define DEFAULT_JOURNAL	"/var/lib/kheal/journal"
 #define DEFAULT_PIDFILE	"/run/kheal/kheald.pid"
 #define DEFAULT_STATE	"/run/kheal/kheald.state"
 /* kheald rewrites its state every second; this old, it has stopped. */
 #define STATE_STALE_MS	5000
 
-#define EXIT_USAGE	2
+bool json;
 
-static bool json;
-
-struct cmd {
-	const char *name;
-	int (*func)(const struct cmd *cmd, int argc, char **argv);
-	const char *usage;
-};
-
-static void print_usage(const struct cmd *c, FILE *f)
+void print_usage(const struct cmd *c, FILE *f)
 {
 	fprintf(f, "Usage: khealctl [-j] %s\n", c->usage);
 }
 
-static int __attribute__((format(printf, 2, 3)))
-usage_error(const struct cmd *c, const char *fmt, ...)
+int usage_error(const struct cmd *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -65,15 +57,14 @@ usage_error(const struct cmd *c, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static int fail(const struct cmd *c, const struct kheal_err *err, int ret)
+int fail(const struct cmd *c, const struct kheal_err *err, int ret)
 {
 	fprintf(stderr, "khealctl: %s: %s\n", c->name, kheal_err_str(err, ret));
 	return 1;
 }
 
-/* A decimal number from @min to @max, or a usage error naming @what. */
-static int parse_num(const struct cmd *c, const char *what, const char *s,
-		     uint64_t min, uint64_t max, uint64_t *out)
+int parse_num(const struct cmd *c, const char *what, const char *s,
+	      uint64_t min, uint64_t max, uint64_t *out)
 {
 	unsigned long long v;
 	char *end;
@@ -89,12 +80,8 @@ static int parse_num(const struct cmd *c, const char *what, const char *s,
 	return 0;
 }
 
-/*
- * getopt_long over a command's arguments, with -j and -h everywhere.
- * Returns the option, -1 at the end, or '?' after printing a usage error.
- */
-static int next_opt(const struct cmd *c, int argc, char **argv,
-		    const struct option *extra)
+int next_opt(const struct cmd *c, int argc, char **argv,
+	     const struct option *extra)
 {
 	struct option longopts[16] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -122,7 +109,7 @@ static int next_opt(const struct cmd *c, int argc, char **argv,
 	return opt;
 }
 
-static void print_line(const char *line, int len)
+void print_line(const char *line, int len)
 {
 	if (len >= 0)
 		printf("%s\n", line);
@@ -226,7 +213,7 @@ struct agent_state {
 	const char *why_stale;
 };
 
-static uint64_t boottime_ns(void)
+uint64_t boottime_ns(void)
 {
 	struct timespec ts;
 
@@ -393,14 +380,17 @@ static int cmd_status(const struct cmd *c, int argc, char **argv)
 		{ "journal", required_argument, NULL, 'J' },
 		{ "pidfile", required_argument, NULL, 'P' },
 		{ "state", required_argument, NULL, 'S' },
+		{ "socket", required_argument, NULL, 's' },
 		{ 0 }
 	};
 	const char *journal = DEFAULT_JOURNAL, *pidfile = DEFAULT_PIDFILE;
+	const char *socket = KHEAL_CTL_DEFAULT_PATH;
 	struct agent_state as = { .path = DEFAULT_STATE };
 	struct kheal_journal_summary sum;
 	struct kheal_err merr = { "" }, jerr = { "" };
 	static struct kheal_status st;
-	static char buf[65536];
+	/* The brain's part may hold a control-socket packet's worth. */
+	static char buf[8 << 20];
 	struct kheal_genl g;
 	struct kheal_json j;
 	int opt, mret, jret;
@@ -413,6 +403,8 @@ static int cmd_status(const struct cmd *c, int argc, char **argv)
 			pidfile = optarg;
 		else if (opt == 'S')
 			as.path = optarg;
+		else if (opt == 's')
+			socket = optarg;
 		else
 			return EXIT_USAGE;
 	}
@@ -436,6 +428,7 @@ static int cmd_status(const struct cmd *c, int argc, char **argv)
 			printf("agent: not running (pid file %s)\n", pidfile);
 		if (pid || as.ret != -ENOENT)
 			state_text(&as);
+		status_brain(socket, NULL);
 		if (jret == -ENOENT)
 			printf("journal: %s: absent\n", journal);
 		else if (jret)
@@ -454,6 +447,7 @@ static int cmd_status(const struct cmd *c, int argc, char **argv)
 		kheal_json_str(&j, "pidfile", pidfile);
 		state_json(&j, &as);
 		kheal_json_end(&j, '}');
+		status_brain(socket, &j);
 		kheal_json_begin(&j, "journal", '{');
 		kheal_json_str(&j, "path", journal);
 		kheal_json_bool(&j, "present", jret != -ENOENT);
@@ -914,9 +908,28 @@ static int cmd_help(const struct cmd *c, int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "status", cmd_status,
-	  "status [--journal PATH] [--pidfile PATH] [--state PATH]" },
+	  "status [--journal PATH] [--pidfile PATH] [--state PATH] [--socket PATH]" },
 	{ "events", cmd_events,
 	  "events [--follow] [--since SEQ] [--journal PATH] [--kernel]" },
+	{ "journal", cmd_journal,
+	  "journal [--journal PATH] [--incident ID] [--since DURATION]\n"
+	  "      (DURATION: 90s, 10m, 2h, 1d; records that recent, by CLOCK_BOOTTIME)\n"
+	  "  journal verify [--journal PATH] [--key PATH]" },
+	{ "subsystems", cmd_subsystems, "subsystems [--socket PATH]" },
+	{ "incidents", cmd_incidents, "incidents [--socket PATH]" },
+	{ "incident", cmd_incident, "incident show ID [--socket PATH]" },
+	{ "approvals", cmd_approvals, "approvals [--socket PATH]" },
+	{ "approve", cmd_approve, "approve ID [--socket PATH]" },
+	{ "deny", cmd_deny, "deny ID [--socket PATH]" },
+	{ "heal", cmd_heal,
+	  "heal SUBSYSTEM [--socket PATH]   (e.g. heal cgroup:/svc.slice)" },
+	{ "runbooks", cmd_runbooks,
+	  "runbooks list [--dir DIR] [--socket PATH]\n"
+	  "  runbooks show NAME [--dir DIR]\n"
+	  "  runbooks validate FILE...\n"
+	  "  runbooks drafts [--drafts DIR]\n"
+	  "  runbooks reload [--socket PATH]\n"
+	  "      (DIR: /etc/kheal/runbooks.d; drafts: /var/lib/kheal/drafts)" },
 	{ "inject", cmd_inject,
 	  "inject hung --ms N | inject burst --count N" },
 	{ "config", cmd_config, "config hung_ms=N" },

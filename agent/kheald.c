@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -27,11 +28,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "actions.h"
+#include "brain.h"
+#include "brain_ctl.h"
+#include "cgroup.h"
+#include "context.h"
+#include "ctl.h"
 #include "dedupe.h"
 #include "event.h"
 #include "genl.h"
 #include "journal.h"
 #include "record.h"
+#include "replay.h"
 #include "source_bpf.h"
 #include "source_kmod.h"
 #include "state.h"
@@ -55,10 +63,18 @@ static const struct engine {
 
 struct opts {
 	const char *journal;
+	const char *key;		/* NULL: the journal's path + .key */
 	const char *log;
 	const char *pidfile;
 	const char *state;
 	const struct engine *engine;
+	enum kheal_profile profile;
+	const char *runbooks;
+	const char *drafts;
+	const char *socket;
+	const char *cgroup_root;	/* NULL: the first cgroup2 mount */
+	const char *replay;		/* a journal to replay, or NULL */
+	bool dry_run;
 	uint32_t hung_ms;
 	bool hung_ms_set;
 	bool quiet;
@@ -80,6 +96,12 @@ struct daemon {
 	struct kheal_dedupe dedupe;
 	size_t nsrc;
 	struct kheal_source src[MAX_SOURCES];
+	char cgroup_root[256];
+	struct kheal_exec_ctx exec;
+	struct kheal_brain brain;
+	bool brain_up;
+	struct kheal_ctl ctl;
+	bool ctl_up;
 };
 
 static void usage(FILE *f)
@@ -93,12 +115,25 @@ static void usage(FILE *f)
 		"  --hung-ms N      hung-task threshold of the BPF probes (default %d);\n"
 		"                   given, it is also set on kheal.ko\n"
 		"  --journal PATH   journal file (default /var/lib/kheal/journal)\n"
+		"  --key PATH       key that signs the journal, made (0600) at first start\n"
+		"                   (default: the journal's path and .key)\n"
 		"  --log PATH       JSON lines log (default /var/log/kheal/events.jsonl)\n"
 		"  --pidfile PATH   pid file (default /run/kheal/kheald.pid)\n"
 		"  --state PATH     state file (default /run/kheal/kheald.state)\n"
+		"  --profile NAME   autonomy: observe, conservative (default), autonomous\n"
+		"                   or full; what is above it waits for khealctl approve\n"
+		"  --runbooks DIR   runbooks (default /etc/kheal/runbooks.d)\n"
+		"  --drafts DIR     drafts for novel incidents (default /var/lib/kheal/drafts)\n"
+		"  --socket PATH    control socket for khealctl (default %s)\n"
+		"  --cgroup-root DIR  the cgroup2 mount actions work in (default: found\n"
+		"                   in /proc/self/mounts)\n"
+		"  --dry-run        decide and journal, but run no action or check\n"
+		"  --replay JOURNAL with --dry-run: feed JOURNAL's events through the\n"
+		"                   decisions and print the records they would journal\n"
 		"  --quiet          print no events on stdout\n"
 		"  --stats          print counters to stderr on exit\n"
-		"  -h, --help       this help\n", KHEAL_BPF_HUNG_MS_DEFAULT);
+		"  -h, --help       this help\n", KHEAL_BPF_HUNG_MS_DEFAULT,
+		KHEAL_CTL_DEFAULT_PATH);
 }
 
 static const struct engine *engine_of(Kheal__Engine id)
@@ -155,14 +190,23 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "engine",	required_argument,	NULL, 'E' },
 		{ "hung-ms",	required_argument,	NULL, 'H' },
 		{ "journal",	required_argument,	NULL, 'J' },
+		{ "key",	required_argument,	NULL, 'K' },
 		{ "log",	required_argument,	NULL, 'L' },
 		{ "pidfile",	required_argument,	NULL, 'P' },
 		{ "state",	required_argument,	NULL, 'S' },
+		{ "profile",	required_argument,	NULL, 'p' },
+		{ "runbooks",	required_argument,	NULL, 'R' },
+		{ "drafts",	required_argument,	NULL, 'D' },
+		{ "socket",	required_argument,	NULL, 'C' },
+		{ "cgroup-root", required_argument,	NULL, 'G' },
+		{ "replay",	required_argument,	NULL, 'r' },
+		{ "dry-run",	no_argument,		NULL, 'n' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "stats",	no_argument,		NULL, 's' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ 0 }
 	};
+	struct kheal_err err = { "" };
 	int c;
 
 	*o = (struct opts){
@@ -172,6 +216,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		.state = "/run/kheal/kheald.state",
 		.engine = &engines[0],
 		.hung_ms = KHEAL_BPF_HUNG_MS_DEFAULT,
+		.profile = KHEAL_PROFILE_CONSERVATIVE,
+		.runbooks = "/etc/kheal/runbooks.d",
+		.drafts = "/var/lib/kheal/drafts",
+		.socket = KHEAL_CTL_DEFAULT_PATH,
 	};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -190,11 +238,39 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'J':
 			o->journal = optarg;
 			break;
+		case 'K':
+			o->key = optarg;
+			break;
 		case 'L':
 			o->log = optarg;
 			break;
 		case 'P':
 			o->pidfile = optarg;
+			break;
+		case 'p':
+			if (kheal_profile_parse(optarg, &o->profile, &err)) {
+				fprintf(stderr, "kheald: --profile: %s\n",
+					err.msg);
+				return -1;
+			}
+			break;
+		case 'R':
+			o->runbooks = optarg;
+			break;
+		case 'D':
+			o->drafts = optarg;
+			break;
+		case 'C':
+			o->socket = optarg;
+			break;
+		case 'G':
+			o->cgroup_root = optarg;
+			break;
+		case 'r':
+			o->replay = optarg;
+			break;
+		case 'n':
+			o->dry_run = true;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -218,6 +294,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	if (optind < argc) {
 		fprintf(stderr, "kheald: unexpected argument '%s'\n",
 			argv[optind]);
+		return -1;
+	}
+	if (o->replay && !o->dry_run) {
+		fprintf(stderr,
+			"kheald: --replay needs --dry-run: a replay never acts\n");
 		return -1;
 	}
 	return 0;
@@ -326,6 +407,20 @@ static int merged(struct daemon *d, const struct kheal_event *ev,
 	return journal(d, &rec);
 }
 
+/* The event to the brain, after its own record. */
+static void decide(struct daemon *d, const struct kheal_event *ev)
+{
+	struct kheal_err err = { "" };
+	int ret;
+
+	if (!d->brain_up || d->failed)
+		return;
+	ret = kheal_brain_event(&d->brain, ev, &err);
+	if (ret && !d->failed)
+		fprintf(stderr, "kheald: event %" PRIu64 ": %s\n", ev->seq,
+			kheal_err_str(&err, ret));
+}
+
 static int on_event(const struct kheal_event *ev, void *arg)
 {
 	static char line[KHEAL_EVENT_LINE_MAX];
@@ -333,7 +428,7 @@ static int on_event(const struct kheal_event *ev, void *arg)
 	struct kheal_seq_id into;
 	struct daemon *d = arg;
 	Kheal__Record rec;
-	int len;
+	int len, ret;
 
 	if (d->merge && kheal_dedupe_check(&d->dedupe, ev, &into))
 		return merged(d, ev, &into);
@@ -341,7 +436,10 @@ static int on_event(const struct kheal_event *ev, void *arg)
 	if (len > 0)
 		emit(d, line, len);
 	kheal_record_event(&rec, &pe, ev);
-	return journal(d, &rec);
+	ret = journal(d, &rec);
+	if (!ret)
+		decide(d, ev);
+	return ret;
 }
 
 static int on_gap(const struct kheal_gap *gap, void *arg)
@@ -367,6 +465,55 @@ static void on_note(const char *msg, void *arg)
 	(void)arg;
 	fprintf(stderr, "kheald: %s\n", msg);
 }
+
+static int brain_journal(void *arg, const Kheal__Record *rec,
+			 struct kheal_err *err)
+{
+	struct daemon *d = arg;
+	int ret = journal(d, rec);
+
+	if (ret)
+		kheal_err_set(err, -ret, "journal: %s",
+			      kheal_err_str(&d->fatal, ret));
+	return ret;
+}
+
+static Kheal__Context *brain_context(void *arg, const struct kheal_event *ev)
+{
+	struct daemon *d = arg;
+	struct kheal_err err = { "" };
+	Kheal__Context *c = NULL;
+
+	if (kheal_context_gather(ev, &d->exec, &c, &err))
+		fprintf(stderr, "kheald: incident context: %s\n", err.msg);
+	return c;
+}
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static uint64_t brain_now(void *arg)
+{
+	(void)arg;
+	return boottime_ns();
+}
+
+static void brain_note(void *arg, const char *msg)
+{
+	on_note(msg, arg);
+}
+
+static const struct kheal_brain_ops brain_ops = {
+	.journal = brain_journal,
+	.context = brain_context,
+	.now = brain_now,
+	.note = brain_note,
+};
 
 /*
  * Once per main-loop turn. The log goes out before the journal: a kill
@@ -400,14 +547,6 @@ static void print_stats(struct daemon *d)
 			s->received, s->backfilled, s->duplicates, s->lost,
 			s->enobufs, s->stale, s->merged);
 	}
-}
-
-static uint64_t boottime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static void state_source(struct kheal_source *src,
@@ -521,6 +660,12 @@ static void tick(struct daemon *d, int timerfd)
 			fprintf(stderr, "kheald: %s: %s\n",
 				d->src[i].ops->name, kheal_err_str(&err, ret));
 	}
+	if (d->brain_up && !d->failed) {
+		err.msg[0] = '\0';
+		ret = kheal_brain_tick(&d->brain, boottime_ns(), &err);
+		if (ret && !d->failed)
+			fprintf(stderr, "kheald: %s\n", kheal_err_str(&err, ret));
+	}
 	if (!d->failed && kheal_journal_sync(&d->journal, &d->fatal))
 		d->failed = true;
 	write_state(d);
@@ -529,7 +674,7 @@ static void tick(struct daemon *d, int timerfd)
 /* Runs until a signal or a journal failure; returns the signal or 0. */
 static int run(struct daemon *d, int sigfd, int timerfd)
 {
-	struct pollfd pfd[2 + MAX_SOURCES];
+	struct pollfd pfd[3 + MAX_SOURCES];
 	struct signalfd_siginfo si;
 	struct kheal_err err;
 	size_t i;
@@ -543,7 +688,11 @@ static int run(struct daemon *d, int sigfd, int timerfd)
 				.fd = d->src[i].ops->fd(&d->src[i]),
 				.events = POLLIN,
 			};
-		if (poll(pfd, 2 + d->nsrc, -1) < 0) {
+		pfd[2 + d->nsrc] = (struct pollfd){
+			.fd = d->ctl_up ? kheal_ctl_fd(&d->ctl) : -1,
+			.events = POLLIN,
+		};
+		if (poll(pfd, 3 + d->nsrc, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			kheal_err_set(&d->fatal, errno, "poll: %s",
@@ -563,6 +712,13 @@ static int run(struct daemon *d, int sigfd, int timerfd)
 		}
 		if (pfd[1].revents && !d->failed)
 			tick(d, timerfd);
+		if (pfd[2 + d->nsrc].revents && !d->failed) {
+			err.msg[0] = '\0';
+			ret = kheal_ctl_handle(&d->ctl, &err);
+			if (ret && !d->failed)
+				fprintf(stderr, "kheald: control socket: %s\n",
+					kheal_err_str(&err, ret));
+		}
 		flush_outputs(d);
 		if (pfd[0].revents &&
 		    read(sigfd, &si, sizeof(si)) == sizeof(si))
@@ -610,6 +766,114 @@ static void choose_engine(struct daemon *d)
 		kheal_engine_name(d->engine->id), d->reason);
 }
 
+/* The journal, signed with its key, which the first start makes. */
+static int journal_open(struct daemon *d, struct kheal_err *err)
+{
+	uint8_t key[KHEAL_JOURNAL_KEY_BYTES];
+	char own[4096];
+	const char *path = d->o.key;
+	int ret;
+
+	if (!path) {
+		if (snprintf(own, sizeof(own), "%s%s", d->o.journal,
+			     KHEAL_JOURNAL_KEY_SUFFIX) >= (int)sizeof(own))
+			return kheal_err_set(err, ENAMETOOLONG,
+					     "%s: path too long", d->o.journal);
+		path = own;
+	}
+	ret = make_parents(d->o.journal, err);
+	if (!ret)
+		ret = kheal_journal_key_load(path, true, key, err);
+	if (!ret)
+		ret = kheal_journal_open(&d->journal, d->o.journal, key, err);
+	explicit_bzero(key, sizeof(key));
+	if (!ret && d->journal.head_kept)
+		fprintf(stderr,
+			"kheald: journal %s: %s; the anchor is kept as it is, as evidence, and no longer updated: check with 'khealctl journal verify', then move %s away to anchor the journal anew at the next start\n",
+			d->o.journal, d->journal.head_why.msg,
+			d->journal.head_path);
+	return ret;
+}
+
+/* What acts on the host, from the options. */
+static int exec_ctx(struct daemon *d, struct kheal_err *err)
+{
+	const char *root = d->o.cgroup_root;
+
+	if (!root)
+		root = kheal_cgroup_find_root("/proc/self/mounts",
+					      d->cgroup_root,
+					      sizeof(d->cgroup_root));
+	if (!root)
+		fprintf(stderr,
+			"kheald: no cgroup2 mount: cgroup actions will fail (mount one, or give --cgroup-root)\n");
+	else if (snprintf(d->cgroup_root, sizeof(d->cgroup_root), "%s",
+			  root) >= (int)sizeof(d->cgroup_root))
+		return kheal_err_set(err, ENAMETOOLONG, "--cgroup-root %s: too long",
+				     root);
+	d->exec = (struct kheal_exec_ctx){
+		.cgroup_root = root ? d->cgroup_root : NULL,
+		.proc_root = "/proc",
+		.self = getpid(),
+	};
+	return 0;
+}
+
+static struct kheal_brain_cfg brain_cfg(const struct daemon *d)
+{
+	return (struct kheal_brain_cfg){
+		.profile = d->o.profile,
+		.runbooks_dir = d->o.runbooks,
+		.drafts_dir = d->o.drafts,
+		.dry_run = d->o.dry_run,
+		.exec_ctx = (void *)&d->exec,
+		.approval_ttl_ms = KHEAL_BRAIN_APPROVAL_TTL_MS,
+	};
+}
+
+/*
+ * The brain, its ids resuming after the journal's, and the control
+ * socket khealctl talks to. Readers are the group kheal, if there is one.
+ */
+static int brain_start(struct daemon *d, struct kheal_err *err)
+{
+	struct kheal_brain_cfg cfg = brain_cfg(d);
+	uint64_t incident, approval;
+	struct group *gr;
+	int ret;
+
+	ret = exec_ctx(d, err);
+	if (!ret)
+		ret = kheal_brain_journal_ids(d->o.journal, &incident,
+					      &approval, err);
+	if (ret)
+		return kheal_err_wrap(err, ret, "journal %s", d->o.journal);
+	cfg.first_incident = incident + 1;
+	cfg.first_approval = approval + 1;
+	ret = kheal_brain_init(&d->brain, &cfg, &brain_ops, d, err);
+	if (ret)
+		return ret;
+	d->brain_up = true;
+	fprintf(stderr, "kheald: profile %s, %zu runbooks from %s%s\n",
+		kheal_profile_name(d->o.profile), d->brain.runbooks.n,
+		d->o.runbooks, d->o.dry_run ? ", dry run: no action is taken" : "");
+	ret = make_parents(d->o.socket, err);
+	if (ret)
+		return ret;
+	gr = getgrnam("kheal");
+	if (!gr)
+		fprintf(stderr,
+			"kheald: no group kheal: the control socket %s is for root only (groupadd --system kheal to let its members read)\n",
+			d->o.socket);
+	ret = kheal_ctl_listen(&d->ctl, d->o.socket, gr ? gr->gr_gid : (gid_t)-1,
+			       kheal_brain_ctl_ops, kheal_brain_ctl_nops,
+			       &d->brain, err);
+	if (ret)
+		return kheal_err_wrap(err, ret, "control socket %s", d->o.socket);
+	d->ctl_up = true;
+	return 0;
+}
+
 static int start(struct daemon *d, struct kheal_err *err)
 {
 	const struct kheal_source_ops *ops;
@@ -619,9 +883,7 @@ static int start(struct daemon *d, struct kheal_err *err)
 	d->pidfd = pidfile_open(d->o.pidfile, err);
 	if (d->pidfd < 0)
 		return d->pidfd;
-	ret = make_parents(d->o.journal, err);
-	if (!ret)
-		ret = kheal_journal_open(&d->journal, d->o.journal, err);
+	ret = journal_open(d, err);
 	if (ret)
 		return ret;
 	if (d->journal.torn)
@@ -644,6 +906,9 @@ static int start(struct daemon *d, struct kheal_err *err)
 		return ret;
 	}
 	ret = make_parents(d->o.state, err);
+	if (ret)
+		return ret;
+	ret = brain_start(d, err);
 	if (ret)
 		return ret;
 	choose_engine(d);
@@ -681,8 +946,12 @@ static void stop(struct daemon *d)
 {
 	size_t i;
 
+	if (d->ctl_up)
+		kheal_ctl_close(&d->ctl);
 	for (i = 0; i < d->nsrc; i++)
 		d->src[i].ops->close(&d->src[i]);
+	if (d->brain_up)
+		kheal_brain_free(&d->brain);
 	if (d->log)
 		fclose(d->log);
 	if (d->journal.fd >= 0 && !d->failed &&
@@ -696,6 +965,25 @@ static void stop(struct daemon *d)
 	}
 }
 
+/* kheald --replay JOURNAL --dry-run: decisions on stdout, nothing else. */
+static int replay(struct daemon *d)
+{
+	struct kheal_brain_cfg cfg;
+	struct kheal_err err = { "" };
+	int ret;
+
+	ret = exec_ctx(d, &err);
+	cfg = brain_cfg(d);
+	if (!ret)
+		ret = kheal_replay(d->o.replay, &cfg, stdout, &err);
+	if (ret) {
+		fprintf(stderr, "kheald: replay %s: %s\n", d->o.replay,
+			kheal_err_str(&err, ret));
+		return 1;
+	}
+	return fflush(stdout) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon d = { .pidfd = -1, .journal = { .fd = -1 } };
@@ -707,6 +995,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (d.o.replay)
+		return replay(&d);
 	ret = open_fds(&sigfd, &timerfd, &err);
 	if (!ret)
 		ret = start(&d, &err);

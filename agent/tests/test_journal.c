@@ -18,13 +18,16 @@
 #include "record.h"
 
 static char dir[] = "/tmp/kheal-test-journal-XXXXXX";
-static char path[64];
+static char path[64], head[80];
+static const uint8_t key[KHEAL_JOURNAL_KEY_BYTES] = "test_journal's key";
 
 static int setup(void **state)
 {
 	(void)state;
 	snprintf(path, sizeof(path), "%s/journal", dir);
+	snprintf(head, sizeof(head), "%s" KHEAL_JOURNAL_HEAD_SUFFIX, path);
 	unlink(path);
+	unlink(head);
 	return 0;
 }
 
@@ -38,6 +41,7 @@ static int remove_dir(void **state)
 {
 	(void)state;
 	unlink(path);
+	unlink(head);
 	return rmdir(dir);
 }
 
@@ -61,7 +65,7 @@ static void write_events(uint64_t instance, uint64_t from, uint64_t to)
 	struct kheal_err err;
 	uint64_t seq;
 
-	assert_int_equal(kheal_journal_open(&j, path, &err), 0);
+	assert_int_equal(kheal_journal_open(&j, path, key, &err), 0);
 	for (seq = from; seq <= to; seq++)
 		append_event(&j, KHEAL_SOURCE_KMOD, instance, seq);
 	assert_int_equal(kheal_journal_sync(&j, &err), 0);
@@ -126,7 +130,7 @@ static void test_appended_records_read_back_in_order(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(kheal_journal_open(&j, path, &err), 0);
+	assert_int_equal(kheal_journal_open(&j, path, key, &err), 0);
 	assert_int_equal(j.sum.records, 0);
 	assert_false(j.sum.resume.known);
 	append_event(&j, KHEAL_SOURCE_KMOD, 1, 3);
@@ -175,7 +179,7 @@ static void test_torn_tail_truncated_earlier_records_kept(void **state)
 	whole = file_size();
 	assert_int_equal(truncate(path, whole - 3), 0);
 
-	assert_int_equal(kheal_journal_open(&j, path, &err), 0);
+	assert_int_equal(kheal_journal_open(&j, path, key, &err), 0);
 	assert_int_equal(j.sum.records, 4);
 	assert_int_equal(j.sum.resume.last, 4);
 	assert_true(j.torn > 0);
@@ -203,7 +207,7 @@ static void test_torn_length_prefix_truncated(void **state)
 	write_events(1, 1, 3);
 	whole = file_size();
 	append_bytes(&half_varint, 1);
-	assert_int_equal(kheal_journal_open(&j, path, &err), 0);
+	assert_int_equal(kheal_journal_open(&j, path, key, &err), 0);
 	assert_int_equal(j.torn, 1);
 	assert_int_equal(j.sum.records, 3);
 	kheal_journal_close(&j);
@@ -222,7 +226,7 @@ static void test_zero_filled_tail_truncated(void **state)
 	write_events(1, 1, 3);
 	whole = file_size();
 	append_bytes(zeros, sizeof(zeros));
-	assert_int_equal(kheal_journal_open(&j, path, &err), 0);
+	assert_int_equal(kheal_journal_open(&j, path, key, &err), 0);
 	assert_int_equal(j.torn, sizeof(zeros));
 	assert_int_equal(j.sum.records, 3);
 	assert_int_equal(j.sum.resume.last, 3);
@@ -243,7 +247,7 @@ static void test_undecodable_last_record_is_torn(void **state)
 	(void)state;
 	write_events(1, 1, 3);
 	append_bytes(junk, sizeof(junk));
-	assert_int_equal(kheal_journal_open(&j, path, &err), 0);
+	assert_int_equal(kheal_journal_open(&j, path, key, &err), 0);
 	assert_int_equal(j.torn, sizeof(junk));
 	assert_int_equal(j.sum.records, 3);
 	kheal_journal_close(&j);
@@ -272,7 +276,7 @@ static void test_corrupt_middle_record_names_offset_and_keeps_file(
 	whole = file_size();
 	write_at(one + 1, junk, sizeof(junk));
 
-	assert_int_equal(kheal_journal_open(&j, path, &err), -EBADMSG);
+	assert_int_equal(kheal_journal_open(&j, path, key, &err), -EBADMSG);
 	snprintf(want, sizeof(want),
 		 "journal %s: corrupt record at offset %lld (after 1 good records):",
 		 path, (long long)one);
@@ -327,10 +331,13 @@ static void test_zero_length_record_mid_file_is_corruption(void **state)
 	assert_non_null(strstr(err.msg, "length 0"));
 }
 
-/* A record body a newer kheal added is read past, not called corrupt. */
+/*
+ * A record body a newer kheal added (field 13, free in this schema) is
+ * read past, not called corrupt.
+ */
 static void test_record_of_newer_kind_is_not_corruption(void **state)
 {
-	static const uint8_t newer[] = { 0x03, 0x22, 0x01, 'x' };
+	static const uint8_t newer[] = { 0x03, 0x6a, 0x01, 'x' };
 	struct kheal_journal_summary sum;
 	struct kheal_err err;
 
@@ -354,7 +361,7 @@ static void test_resume_reports_last_kmod_seq(void **state)
 	Kheal__Gap pg;
 
 	(void)state;
-	assert_int_equal(kheal_journal_open(&j, path, &err), 0);
+	assert_int_equal(kheal_journal_open(&j, path, key, &err), 0);
 	append_event(&j, KHEAL_SOURCE_KMOD, 1, 3);
 	kheal_record_gap(&rec, &pg, &gap);
 	assert_int_equal(kheal_journal_append(&j, &rec, &err), 0);
@@ -373,7 +380,7 @@ static void test_resume_reports_last_kmod_seq(void **state)
 	assert_int_equal(sum.bpf_resume.last, 50);
 
 	write_events(2, 1, 2);
-	assert_int_equal(kheal_journal_open(&j, path, &err), 0);
+	assert_int_equal(kheal_journal_open(&j, path, key, &err), 0);
 	assert_int_equal(j.sum.resume.instance, 2);
 	assert_int_equal(j.sum.resume.last, 2);
 	assert_int_equal(j.sum.bpf_resume.last, 50);
@@ -402,7 +409,7 @@ static void test_bpf_resume_after_last_bpf_record(void **state)
 	Kheal__Gap pg;
 
 	(void)state;
-	assert_int_equal(kheal_journal_open(&j, path, &err), 0);
+	assert_int_equal(kheal_journal_open(&j, path, key, &err), 0);
 	assert_false(j.sum.bpf_resume.known);
 	append_event(&j, KHEAL_SOURCE_BPF, 0, 1);
 	append_event(&j, KHEAL_SOURCE_BPF, 0, 2);
@@ -431,8 +438,8 @@ static void test_second_writer_refused(void **state)
 	struct kheal_err err;
 
 	(void)state;
-	assert_int_equal(kheal_journal_open(&j1, path, &err), 0);
-	assert_int_equal(kheal_journal_open(&j2, path, &err), -EWOULDBLOCK);
+	assert_int_equal(kheal_journal_open(&j1, path, key, &err), 0);
+	assert_int_equal(kheal_journal_open(&j2, path, key, &err), -EWOULDBLOCK);
 	assert_non_null(strstr(err.msg, "another kheald is writing it"));
 	kheal_journal_close(&j1);
 }
@@ -475,7 +482,7 @@ static void test_reader_follows_appends(void **state)
 	assert_int_equal(rec->event->seq, 3);
 	kheal__record__free_unpacked(rec, NULL);
 
-	assert_int_equal(kheal_journal_open(&j, path, &err), 0);
+	assert_int_equal(kheal_journal_open(&j, path, key, &err), 0);
 	append_event(&j, KHEAL_SOURCE_KMOD, 1, 4);
 	assert_int_equal(kheal_journal_flush(&j, &err), 0);
 	assert_int_equal(kheal_journal_iter_next(&it, &rec, &err), 1);

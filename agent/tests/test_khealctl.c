@@ -16,7 +16,8 @@
 #include "state.h"
 
 static char dir[] = "/tmp/kheal-test-ctl-XXXXXX";
-static char journal[64];
+static char journal[64], head[80];
+static const uint8_t key[KHEAL_JOURNAL_KEY_BYTES] = "test_khealctl's key";
 
 #define CTL(...)	((char *const[]){ KHEALCTL, __VA_ARGS__, NULL })
 
@@ -26,6 +27,7 @@ static int make_dir(void **state)
 	if (!mkdtemp(dir))
 		return -1;
 	snprintf(journal, sizeof(journal), "%s/journal", dir);
+	snprintf(head, sizeof(head), "%s" KHEAL_JOURNAL_HEAD_SUFFIX, journal);
 	return 0;
 }
 
@@ -33,6 +35,7 @@ static int remove_dir(void **state)
 {
 	(void)state;
 	unlink(journal);
+	unlink(head);
 	return rmdir(dir);
 }
 
@@ -82,7 +85,7 @@ static void write_journal(void)
 	Kheal__Record rec;
 	Kheal__Gap pg;
 
-	assert_int_equal(kheal_journal_open(&j, journal, NULL), 0);
+	assert_int_equal(kheal_journal_open(&j, journal, key, NULL), 0);
 	ev_example(&ev);
 	journal_append(&j, &ev);
 	kheal_record_gap(&rec, &pg, &gap);
@@ -266,7 +269,7 @@ static void test_khealctl_events_follow_sees_appends(void **state)
 	write_journal();
 	proc_start(&p, CTL("-j", "events", "--follow", "--journal", journal));
 	assert_true(wait_for(p.out, "\"seq\":10,"));
-	assert_int_equal(kheal_journal_open(&j, journal, NULL), 0);
+	assert_int_equal(kheal_journal_open(&j, journal, key, NULL), 0);
 	ev_basic(&ev, 99, 11);
 	journal_append(&j, &ev);
 	assert_int_equal(kheal_journal_flush(&j, NULL), 0);
@@ -431,7 +434,7 @@ static void test_khealctl_events_prints_merged(void **state)
 
 	(void)state;
 	write_journal();
-	assert_int_equal(kheal_journal_open(&j, journal, NULL), 0);
+	assert_int_equal(kheal_journal_open(&j, journal, key, NULL), 0);
 	kheal_record_merged(&rec, &pm, &m);
 	assert_int_equal(kheal_journal_append(&j, &rec, NULL), 0);
 	assert_int_equal(kheal_journal_sync(&j, NULL), 0);

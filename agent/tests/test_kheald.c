@@ -21,6 +21,7 @@
 
 static char dir[] = "/tmp/kheal-test-d-XXXXXX";
 static char journal[96], logfile[96], pidfile[96], statefile[96];
+static char sockfile[96], drafts[96];
 
 /*
  * kheald on the module with this test's files, then the arguments given,
@@ -28,7 +29,8 @@ static char journal[96], logfile[96], pidfile[96], statefile[96];
  */
 #define KHEALD_ARGS(...) ((char *const[]){ KHEALD, "--engine=kmod", \
 	"--journal", journal, "--log", logfile, "--pidfile", pidfile, \
-	"--state", statefile, __VA_ARGS__ })
+	"--state", statefile, "--socket", sockfile, "--drafts", drafts, \
+	"--runbooks", KHEAL_RUNBOOKS_DIR, __VA_ARGS__ })
 
 #define ENGINE_KMOD "kheald: engine kmod (--engine=kmod)\n"
 #define STATS_ZERO "kheald: stats: source=kmod received=0 backfilled=0 " \
@@ -43,6 +45,8 @@ static int make_dir(void **state)
 	snprintf(logfile, sizeof(logfile), "%s/log/events.jsonl", dir);
 	snprintf(pidfile, sizeof(pidfile), "%s/run/kheald.pid", dir);
 	snprintf(statefile, sizeof(statefile), "%s/run/kheald.state", dir);
+	snprintf(sockfile, sizeof(sockfile), "%s/run/kheald.sock", dir);
+	snprintf(drafts, sizeof(drafts), "%s/drafts", dir);
 	return 0;
 }
 
@@ -58,18 +62,12 @@ static int remove_dir(void **state)
 /* Each test starts without the files and the directories they go in. */
 static int fresh(void **state)
 {
-	const char *const files[] = { journal, logfile, pidfile, statefile };
-	char parent[96];
-	size_t i;
+	char cmd[160];
 
 	(void)state;
-	for (i = 0; i < 4; i++) {
-		unlink(files[i]);
-		snprintf(parent, sizeof(parent), "%s", files[i]);
-		*strrchr(parent, '/') = '\0';
-		rmdir(parent);
-	}
-	return 0;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/lib %s/log %s/run %s/drafts",
+		 dir, dir, dir, dir);
+	return system(cmd);
 }
 
 static void proc_done(struct proc *p)
@@ -86,18 +84,23 @@ static void start(struct proc *p, char *const argv[])
 		fail_msg("kheald did not come up: %s", slurp(p->err));
 }
 
+/* Events of a journal signed with the key kheald will use. */
 static void write_events(uint64_t from, uint64_t to)
 {
+	uint8_t key[KHEAL_JOURNAL_KEY_BYTES];
 	struct kheal_journal j;
 	struct kheal_event ev;
 	struct kheal_pb_event pe;
 	Kheal__Record rec;
-	char parent[96];
+	char parent[96], keyfile[112];
 	uint64_t seq;
 
 	snprintf(parent, sizeof(parent), "%s/lib", dir);
 	mkdir(parent, 0755);
-	assert_int_equal(kheal_journal_open(&j, journal, NULL), 0);
+	snprintf(keyfile, sizeof(keyfile), "%s" KHEAL_JOURNAL_KEY_SUFFIX,
+		 journal);
+	assert_int_equal(kheal_journal_key_load(keyfile, true, key, NULL), 0);
+	assert_int_equal(kheal_journal_open(&j, journal, key, NULL), 0);
 	for (seq = from; seq <= to; seq++) {
 		ev_basic(&ev, 5, seq);
 		kheal_record_event(&rec, &pe, &ev);
@@ -148,11 +151,18 @@ static void test_kheald_waits_for_module_and_reports_on_sigterm(
 	kill(p.pid, SIGTERM);
 	assert_int_equal(proc_wait(&p), 0);
 	err = slurp(p.err);
-	assert_string_equal(err,
-			    ENGINE_KMOD
+	/* After what it says of the profile, runbooks and socket. */
+	assert_non_null(strstr(err, "kheald: profile conservative, 2 runbooks from "
+				    KHEAL_RUNBOOKS_DIR "\n"));
+	assert_non_null(strstr(err, "\n" ENGINE_KMOD
 			    "kheald: the kheal module is not loaded (no generic "
 			    "netlink family \"kheal\"); waiting for it to load\n"
-			    STATS_ZERO);
+			    STATS_ZERO));
+	assert_int_equal(strlen(strstr(err, "\n" ENGINE_KMOD)),
+			 strlen("\n" ENGINE_KMOD "kheald: the kheal module is not loaded (no generic "
+				"netlink family \"kheal\"); waiting for it to load\n"
+				STATS_ZERO));
+	assert_int_equal(access(sockfile, F_OK), -1);
 	free(err);
 	assert_int_equal(access(pidfile, F_OK), -1);
 	proc_done(&p);
