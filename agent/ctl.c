@@ -441,8 +441,8 @@ static void dispatch(const struct kheal_ctl *c, const struct kheal_ctl_op *op,
 }
 
 /* Sends @resp, or an error in its place if it is too big to send. */
-static int answer(struct kheal_ctl *c, int conn, const char *op,
-		  Kheal__CtlResponse *resp, struct kheal_err *msg)
+static int send_answer(struct kheal_ctl *c, int conn, const char *op,
+		       Kheal__CtlResponse *resp, struct kheal_err *msg)
 {
 	size_t len = kheal__ctl_response__get_packed_size(resp);
 	Kheal__CtlResponse small = KHEAL__CTL_RESPONSE__INIT;
@@ -518,24 +518,25 @@ static int serve(struct kheal_ctl *c, int conn,
 		return 0;
 
 	kheal_ctl_arena_init(&arena);
-	if (n > KHEAL_CTL_MAX_PACKET) {
+	if (n <= KHEAL_CTL_MAX_PACKET)
+		req = kheal__ctl_request__unpack(NULL, n, c->buf);
+	ret = req ? check_request(c, conn, req, peer, &op, &msg) : -EINVAL;
+	if (n > KHEAL_CTL_MAX_PACKET)
 		kheal_err_set(&msg, EINVAL,
 			      "the request (%zd bytes) is over the %d-byte limit",
 			      n, KHEAL_CTL_MAX_PACKET);
-		set_error(&resp, -EINVAL, msg.msg);
-	} else if (!(req = kheal__ctl_request__unpack(NULL, n, c->buf))) {
+	else if (!req)
 		kheal_err_set(&msg, EINVAL,
 			      "the request (%zd bytes) is not a CtlRequest",
 			      n);
-		set_error(&resp, -EINVAL, msg.msg);
-	} else if ((ret = check_request(c, conn, req, peer, &op, &msg))) {
+	if (ret) {
 		set_error(&resp, ret, msg.msg);
 	} else {
 		name = op->name;
 		dispatch(c, op, req, peer, &resp, &arena, &msg);
 	}
 
-	ret = answer(c, conn, name, &resp, &msg);
+	ret = send_answer(c, conn, name, &resp, &msg);
 	if (ret)
 		kheal_err_set(err, -ret,
 			      "control socket %s: answering pid %d (uid %u): %s",
@@ -634,6 +635,8 @@ int kheal_ctl_call(const char *path, const Kheal__CtlRequest *req,
 		goto out;
 	}
 	n = recv(fd, buf, KHEAL_CTL_MAX_PACKET, MSG_TRUNC);
+	if (n > 0 && n <= KHEAL_CTL_MAX_PACKET)
+		*resp = kheal__ctl_response__unpack(NULL, n, buf);
 	if (n < 0 && errno == EAGAIN)
 		ret = kheal_err_set(err, ETIMEDOUT,
 				    "kheald on %s did not answer within %d ms",
@@ -650,7 +653,7 @@ int kheal_ctl_call(const char *path, const Kheal__CtlRequest *req,
 		ret = kheal_err_set(err, EMSGSIZE,
 				    "kheald's answer on %s (%zd bytes) is over the %d-byte limit",
 				    path, n, KHEAL_CTL_MAX_PACKET);
-	else if (!(*resp = kheal__ctl_response__unpack(NULL, n, buf)))
+	else if (!*resp)
 		ret = kheal_err_set(err, EBADMSG,
 				    "kheald's answer on %s (%zd bytes) is not a CtlResponse",
 				    path, n);

@@ -1243,6 +1243,8 @@ static int runbooks_reload(const struct cmd *c, int argc, char **argv)
 	return 0;
 }
 
+#define RUNBOOKS_SUBCOMMANDS	"list, show, validate, drafts or reload"
+
 static const struct {
 	const char *name;
 	int (*func)(const struct cmd *c, int argc, char **argv);
@@ -1267,7 +1269,7 @@ int cmd_runbooks(const struct cmd *c, int argc, char **argv)
 		if (!strcmp(argv[1], runbooks_cmds[i].name))
 			return runbooks_cmds[i].func(c, argc - 1, argv + 1);
 	if (argc < 2)
-		return usage_error(c, "which? list, show, validate, drafts or reload");
-	return usage_error(c, "unknown subcommand '%s': list, show, validate, drafts or reload",
-			   argv[1]);
+		return usage_error(c, "which? %s", RUNBOOKS_SUBCOMMANDS);
+	return usage_error(c, "unknown subcommand '%s': %s", argv[1],
+			   RUNBOOKS_SUBCOMMANDS);
 }

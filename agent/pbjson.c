@@ -66,13 +66,23 @@ const char *kheal_pbjson_enum(const ProtobufCEnumDescriptor *d, int value,
 	ev = protobuf_c_enum_descriptor_get_value(d, value);
 	if (!ev || !len)
 		return NULL;
-	first = d->values[0].name;
-	pre = strlen(first);
-	for (i = 1; i < d->n_values; i++) {
+	/* The prefix the named values share; a zero "unset" may differ. */
+	first = NULL;
+	pre = 0;
+	for (i = 0; i < d->n_values; i++) {
+		if (!d->values[i].value && d->n_values > 2)
+			continue;
+		if (!first) {
+			first = d->values[i].name;
+			pre = strlen(first);
+			continue;
+		}
 		for (k = 0; k < pre && d->values[i].name[k] == first[k]; k++)
 			;
 		pre = k;
 	}
+	if (!first)
+		first = ev->name;
 	while (pre && first[pre - 1] != '_')
 		pre--;
 	name = ev->name[pre] ? ev->name + pre : ev->name;

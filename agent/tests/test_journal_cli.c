@@ -196,7 +196,7 @@ static void write_journal(void)
 	"\"evidence\":[\"wchan io_schedule\",\"D for 12 s\"]," \
 	"\"time_ns\":4000000000}\n"
 #define DECISION_JSON "{\"type\":\"decision\",\"incident\":2,\"runbook\":" \
-	"\"restart-service\",\"decision\":\"decide_act\"," \
+	"\"restart-service\",\"decision\":\"act\"," \
 	"\"time_ns\":5000000000}\n"
 #define GAP_JSON "{\"type\":\"gap\",\"instance\":99,\"first_missing\":8," \
 	"\"last_missing\":9,\"reason\":\"overrun\",\"source\":\"kmod\"}\n"
@@ -230,7 +230,7 @@ static void test_journal_text_lines(void **state)
 		   "cause=\"disk stall\" confidence=0.85 "
 		   "evidence=\"wchan io_schedule\",\"D for 12 s\"\n"
 		   "5.000000000 decision incident=2 runbook=restart-service "
-		   "decision=decide_act\n"
+		   "decision=act\n"
 		   "- gap instance=99 first_missing=8 last_missing=9 "
 		   "reason=overrun source=kmod\n",
 		   CTL("journal", "--journal", journal));
