@@ -8,7 +8,7 @@ else
 KDIR ?= /usr/src/linux-headers-$(KVER)
 endif
 
-.PHONY: all kmod bpf agent deps demo check unit checkpatch spec vm vm-bpf bench clean
+.PHONY: golden all kmod bpf agent deps demo check unit checkpatch spec vm vm-bpf bench clean
 
 all: kmod agent
 
@@ -40,6 +40,11 @@ check: deps all
 unit:
 	scripts/vm-test --selftest=parse
 	$(MAKE) -C agent check
+	$(MAKE) golden
+
+# The recorded journals replayed: the same decisions, every time.
+golden: all
+	tests/golden/run
 
 spec:
 	$(MAKE) -C tests/spec check
@@ -47,12 +52,15 @@ spec:
 checkpatch:
 	scripts/checkpatch $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h kmod/Kbuild include/uapi/linux/kheal.h
 
+# 09_bpf_probes.sh stages the programs of tests/bpf.
 vm: all
+	$(MAKE) -C tests/bpf all
 	scripts/vm-test tests/vm/[0-9]*.sh
 
+# The BPF probe suite alone, on the Debian kernel.
 vm-bpf: all
 	$(MAKE) -C tests/bpf all
-	scripts/vm-test tests/vm/bpf_probes.sh
+	scripts/vm-test tests/vm/09_bpf_probes.sh
 
 bench: deps all
 	scripts/vm-test --bench tests/vm/bench.sh

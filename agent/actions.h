@@ -102,4 +102,42 @@ int kheal_exec_cgroup_open(const struct kheal_exec_ctx *x, const char *cgroup,
 ssize_t kheal_exec_read_file(int dirfd, const char *path, char *buf,
 			     size_t len);
 
+/*
+ * The network executors (actions_netdev.c), through rtnetlink in the
+ * agent's network namespace; ctx is not used. {dev} is a device name held
+ * to the kernel's rules (-EINVAL otherwise); -ENODEV if there is no such
+ * device. Each reads the link back after acting; a success with nothing
+ * to do leaves a note.
+ *
+ * netdev.down {dev}: clears IFF_UP, isolating the device. Refused (-EPERM):
+ *	the loopback device; a bond slave that has its carrier while no
+ *	other slave of its bond is up with carrier; any other device
+ *	through which a default route (IPv4 or IPv6, any table) leaves, or
+ *	may leave (a nexthop object), or when that cannot be told. The
+ *	kernel deletes the routes through a device it takes down, and
+ *	netdev.up does not bring them back: a bond slave has none.
+ * netdev.up {dev}: sets IFF_UP. It does not wait for the carrier.
+ * bond.failover {dev}: dev is a failing slave; its master must be a bond
+ *	(-EINVAL) in a mode with an active slave: active-backup, balance-tlb
+ *	or balance-alb (-EOPNOTSUPP). If the bond already uses another slave
+ *	that is up with carrier, nothing is done (a note). Otherwise it
+ *	makes another slave that is up with carrier the active one
+ *	(IFLA_BOND_ACTIVE_SLAVE), preferring one whose link the bond sees up,
+ *	then the bond's primary; -ENODEV if there is none.
+ *
+ * netdev.carrier {dev}: the device is up and has its carrier.
+ * bond.active_ok {dev}: dev's bond has an active slave other than dev
+ *	that is up with carrier. -EINVAL if dev is not a bond slave.
+ */
+int kheal_action_netdev_down(const char *const *args, uint64_t timeout_ms,
+			     void *ctx, struct kheal_err *err);
+int kheal_action_netdev_up(const char *const *args, uint64_t timeout_ms,
+			   void *ctx, struct kheal_err *err);
+int kheal_action_bond_failover(const char *const *args, uint64_t timeout_ms,
+			       void *ctx, struct kheal_err *err);
+int kheal_check_netdev_carrier(const char *const *args, void *ctx,
+			       struct kheal_err *err);
+int kheal_check_bond_active_ok(const char *const *args, void *ctx,
+			       struct kheal_err *err);
+
 #endif

@@ -447,7 +447,8 @@ static void log_result(struct kheal_action_log *log, int ret,
  */
 static int run_steps(struct kheal_brain *b, struct kheal_incident *inc,
 		     const struct kheal_step *steps, size_t n, Kheal__Phase phase,
-		     bool low_only, bool *escalated, struct kheal_err *jerr)
+		     bool low_only, uint64_t now, bool *escalated,
+		     struct kheal_err *jerr)
 {
 	char buf[KHEAL_ACTION_MAX_PARAMS][ARG_LEN];
 	const char *argv[KHEAL_ACTION_MAX_PARAMS];
@@ -469,7 +470,7 @@ static int run_steps(struct kheal_brain *b, struct kheal_incident *inc,
 		log.index = i;
 		fmt(log.name, sizeof(log.name), "%s", s->action->name);
 		t0 = clock_ns(b);
-		log.time_ns = inc->cur.time_ns;
+		log.time_ns = now;
 		ret = expand(b, inc, s->action->params, s->args, buf, argv, &log,
 			     &err);
 		if (!ret && !b->cfg.dry_run)
@@ -544,7 +545,8 @@ static int fail_run(struct kheal_brain *b, struct kheal_incident *inc,
 	inc->verify_deadline_ns = 0;
 	if (rb && rb->nrollback) {
 		ret = run_steps(b, inc, rb->rollback, rb->nrollback,
-				KHEAL__PHASE__ROLLBACK, false, &escalated, err);
+				KHEAL__PHASE__ROLLBACK, false, now, &escalated,
+				err);
 		if (ret < 0)
 			return ret;
 	}
@@ -586,7 +588,7 @@ static int verify(struct kheal_brain *b, struct kheal_incident *inc,
 	ret = run_check(b, inc, &rb->verify, &log, &err);
 	if (ret == 0 && now < inc->verify_deadline_ns)
 		return 0;		/* not yet: the next tick looks again */
-	log.duration_ms = (now - inc->run_started_ns) / MS;
+	log.duration_ms = (clock_ns(b) - inc->run_started_ns) / MS;
 	if (b->cfg.dry_run) {
 		log.result = KHEAL__ACTION_RESULT__RESULT_DRY_RUN;
 	} else if (ret == 1) {
@@ -729,7 +731,7 @@ static int run(struct kheal_brain *b, struct kheal_incident *inc,
 					    now, err);
 	}
 	ret = run_steps(b, inc, rb->steps, rb->nsteps, KHEAL__PHASE__STEP,
-			low_only, &escalated, err);
+			low_only, now, &escalated, err);
 	if (ret < 0)
 		return ret;
 	if (ret)

@@ -13,7 +13,8 @@ BRAIN_OBJS	:= $(patsubst %,$(O)/%.o,$(BRAIN))
 BRAIN_SAN_OBJS	:= $(patsubst %,$(S)/%.o,$(BRAIN))
 BRAIN_TESTS	:= $(addprefix $(S)/,test_runbook test_health test_autonomy)
 # What the brain uses of the rest of the agent.
-BRAIN_USES	:= $(patsubst %,$(S)/%.o,err json event actions)
+BRAIN_USES	:= $(patsubst %,$(S)/%.o,err json event actions actions_netdev \
+		   rtnl)
 RUNBOOKS_DIR	:= $(abspath ../runbooks)
 
 LDLIBS		+= $(shell pkg-config --libs yaml-0.1)
@@ -39,9 +40,11 @@ check-brain: $(BRAIN_TESTS)
 	else echo "check-brain: FAILED" >&2; exit 1; fi
 
 # The executors of runbook actions and checks (runbook.c's tables point at
-# them) and the incident context. Their tests link only what they use.
-EXEC		:= actions context
-EXEC_USES	:= $(patsubst %,$(S)/%.o,actions runbook err json event)
+# them; the network ones use rtnl.c) and the incident context. Their tests
+# link only what they use.
+EXEC		:= actions actions_netdev rtnl context
+EXEC_USES	:= $(patsubst %,$(S)/%.o,actions actions_netdev rtnl runbook err \
+		   json event)
 
 $(O)/libkheal.a: $(patsubst %,$(O)/%.o,$(EXEC))
 $(S)/libkheal.a: $(patsubst %,$(S)/%.o,$(EXEC))

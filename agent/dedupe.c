@@ -4,9 +4,12 @@
  * same hung tasks and OOM kills, each in its own time. The first report
  * of a fault wins; the other one's is dropped. See dedupe.h for the rule.
  */
+#include <inttypes.h>
 #include <string.h>
 
 #include "dedupe.h"
+#include "journal.h"
+#include "record.h"
 
 #define NSEC_PER_MSEC	1000000ULL
 
@@ -89,4 +92,99 @@ bool kheal_dedupe_check(struct kheal_dedupe *d, const struct kheal_event *ev,
 		},
 	};
 	return false;
+}
+
+/* The entry of the reported event @into has absorbed its duplicate. */
+static void absorb(struct kheal_dedupe *d, const struct kheal_seq_id *into)
+{
+	struct kheal_dedupe_entry *e;
+
+	for (e = d->e; e < d->e + KHEAL_DEDUPE_SLOTS; e++)
+		if (e->used && e->id.source == into->source &&
+		    e->id.instance == into->instance && e->id.seq == into->seq)
+			e->absorbed = true;
+}
+
+/* A range of time_ns: [from, to]. */
+struct span {
+	uint64_t from, to;
+};
+
+/*
+ * One record. Without @d, keeps in *@last the latest time_ns of an event
+ * of this boot (not after @now_ns). With @d, feeds it the events of this
+ * boot in @in (1: one fed), and the merged records.
+ */
+static int feed(struct kheal_dedupe *d, const Kheal__Record *rec,
+		uint64_t now_ns, const struct span *in, uint64_t *last,
+		struct kheal_err *err)
+{
+	const Kheal__Event *pe = rec->event;
+	struct kheal_seq_id into;
+	struct kheal_merged m;
+	struct kheal_event ev;
+	int ret;
+
+	if (rec->body_case == KHEAL__RECORD__BODY_MERGED && d) {
+		kheal_record_to_merged(rec->merged, &m);
+		absorb(d, &m.into);
+		return 0;
+	}
+	if (rec->body_case != KHEAL__RECORD__BODY_EVENT ||
+	    !pe->has_time_ns || pe->time_ns > now_ns)
+		return 0;
+	if (!d) {
+		if (pe->time_ns > *last)
+			*last = pe->time_ns;
+		return 0;
+	}
+	if (pe->time_ns < in->from || pe->time_ns > in->to)
+		return 0;
+	ret = kheal_record_to_event(pe, &ev, err);
+	if (ret)
+		return ret;
+	kheal_dedupe_check(d, &ev, &into);
+	return 1;
+}
+
+/* feed() for each record of the journal: how many events were fed. */
+static int replay(struct kheal_dedupe *d, const char *path, uint64_t now_ns,
+		  const struct span *in, uint64_t *last, struct kheal_err *err)
+{
+	struct kheal_journal_iter it;
+	Kheal__Record *rec;
+	int ret, n = 0;
+
+	ret = kheal_journal_iter_open(&it, path, err);
+	if (ret)
+		return kheal_err_wrap(err, ret, "journal");
+	while ((ret = kheal_journal_iter_next(&it, &rec, err)) > 0) {
+		ret = feed(d, rec, now_ns, in, last, err);
+		kheal__record__free_unpacked(rec, NULL);
+		if (ret < 0) {
+			kheal_err_wrap(err, ret, "record at offset %" PRIu64,
+				       it.rec_off);
+			break;
+		}
+		n += ret;
+	}
+	kheal_journal_iter_close(&it);
+	if (ret < 0)
+		return kheal_err_wrap(err, ret, "journal %s", path);
+	return n;
+}
+
+int kheal_dedupe_load_journal(struct kheal_dedupe *d, const char *path,
+			      uint64_t now_ns, struct kheal_err *err)
+{
+	uint64_t last = 0;
+	struct span in;
+	int ret;
+
+	ret = replay(NULL, path, now_ns, NULL, &last, err);
+	if (ret < 0 || !last)
+		return ret;
+	in.to = last;
+	in.from = last > d->window_ns ? last - d->window_ns : 0;
+	return replay(d, path, now_ns, &in, &last, err);
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "event.h"
 
 /* Faults remembered at once; beyond, the oldest is forgotten. */
@@ -48,5 +49,18 @@ void kheal_dedupe_init(struct kheal_dedupe *d, uint64_t window_ms);
  */
 bool kheal_dedupe_check(struct kheal_dedupe *d, const struct kheal_event *ev,
 			struct kheal_seq_id *into);
+
+/*
+ * Remembers what the journal at @path says near its end, as if kheald
+ * had not restarted: each event journalled within the window of the
+ * latest one goes through kheal_dedupe_check() in journal order, and
+ * each merged record marks the event it names as having absorbed its
+ * duplicate. Events later than @now_ns (CLOCK_BOOTTIME) are from an
+ * earlier boot, whose clock means nothing now: they are left out.
+ * Returns the number of events fed, or -errno naming the journal and
+ * the record.
+ */
+int kheal_dedupe_load_journal(struct kheal_dedupe *d, const char *path,
+			      uint64_t now_ns, struct kheal_err *err);
 
 #endif

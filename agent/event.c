@@ -9,48 +9,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <kheal/names.h>
+
 #include "event.h"
 #include "json.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 _Static_assert(KHEAL_A_MAX < 64, "presence bits are a uint64_t");
-
-static const char *const kind_names[] = {
-	[KHEAL_EVENT_HUNG_TASK]		= "hung_task",
-	[KHEAL_EVENT_HUNG_TASK_RESOLVED] = "hung_task_resolved",
-	[KHEAL_EVENT_OOM_KILL]		= "oom_kill",
-	[KHEAL_EVENT_MEM_PRESSURE]	= "mem_pressure",
-	[KHEAL_EVENT_TASK_CRASH]	= "task_crash",
-	[KHEAL_EVENT_NETDEV_TX_TIMEOUT]	= "netdev_tx_timeout",
-	[KHEAL_EVENT_NETDEV_CARRIER]	= "netdev_carrier",
-	[KHEAL_EVENT_BLOCK_IO_ERROR]	= "block_io_error",
-	[KHEAL_EVENT_DISK_STALL]	= "disk_stall",
-	[KHEAL_EVENT_SOFT_LOCKUP]	= "soft_lockup",
-	[KHEAL_EVENT_RCU_STALL]		= "rcu_stall",
-	[KHEAL_EVENT_OOPS]		= "oops",
-	[KHEAL_EVENT_SYNTHETIC]		= "synthetic",
-};
-_Static_assert(ARRAY_SIZE(kind_names) == KHEAL_EVENT_MAX + 1,
-	       "every event kind has a name");
-
-static const char *const severity_names[] = {
-	[KHEAL_SEV_INFO]	= "info",
-	[KHEAL_SEV_NOTICE]	= "notice",
-	[KHEAL_SEV_WARNING]	= "warning",
-	[KHEAL_SEV_ERROR]	= "error",
-	[KHEAL_SEV_CRITICAL]	= "critical",
-};
-_Static_assert(ARRAY_SIZE(severity_names) == KHEAL_SEV_MAX + 1,
-	       "every severity has a name");
-
-static const char *const oom_names[] = {
-	[KHEAL_OOM_UNKNOWN]	= "unknown",
-	[KHEAL_OOM_GLOBAL]	= "global",
-	[KHEAL_OOM_MEMCG]	= "memcg",
-};
-_Static_assert(ARRAY_SIZE(oom_names) == KHEAL_OOM_MAX + 1,
-	       "every OOM constraint has a name");
 
 static const char *const source_names[] = {
 	[KHEAL_SOURCE_KMOD]	= "kmod",
@@ -70,17 +36,17 @@ static const char *lookup(const char *const *names, size_t n, uint32_t v)
 
 const char *kheal_kind_name(uint32_t kind)
 {
-	return lookup(kind_names, ARRAY_SIZE(kind_names), kind);
+	return kheal_name_kind(kind);
 }
 
 const char *kheal_severity_name(uint32_t severity)
 {
-	return lookup(severity_names, ARRAY_SIZE(severity_names), severity);
+	return kheal_name_severity(severity);
 }
 
 const char *kheal_oom_constraint_name(uint32_t constraint)
 {
-	return lookup(oom_names, ARRAY_SIZE(oom_names), constraint);
+	return kheal_name_oom_constraint(constraint);
 }
 
 const char *kheal_source_name(enum kheal_source_id source)

@@ -132,7 +132,10 @@ int kheal_event_strv_add(struct kheal_event *ev,
 /* The field of attribute @attr, or NULL. */
 const struct kheal_event_field *kheal_event_field(int attr);
 
-/* Names as printed; NULL for a value this build does not know. */
+/*
+ * Names as printed; NULL for a value this build does not know. Kinds,
+ * severities and OOM constraints as <kheal/names.h> names them.
+ */
 const char *kheal_kind_name(uint32_t kind);
 const char *kheal_severity_name(uint32_t severity);
 const char *kheal_oom_constraint_name(uint32_t constraint);

@@ -6,6 +6,7 @@
  * what the kernel sends.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -65,6 +66,7 @@ const struct nla_policy kheal_genl_policy[KHEAL_A_MAX + 1] = {
 	[KHEAL_A_QUEUE]		= U32,
 	[KHEAL_A_STACK]		= STR(KHEAL_STACK_FRAME_LEN),
 	[KHEAL_A_DETAIL]	= STR(KHEAL_DETAIL_LEN),
+	[KHEAL_A_CHECKPOINT_TEXT] = STR(KHEAL_CHECKPOINT_TEXT_LEN),
 };
 
 static const char *const attr_names[KHEAL_A_MAX + 1] = {
@@ -103,6 +105,7 @@ static const char *const attr_names[KHEAL_A_MAX + 1] = {
 	[KHEAL_A_QUEUE]		= "QUEUE",
 	[KHEAL_A_STACK]		= "STACK",
 	[KHEAL_A_DETAIL]	= "DETAIL",
+	[KHEAL_A_CHECKPOINT_TEXT] = "CHECKPOINT_TEXT",
 };
 
 static const struct nla_policy detector_policy[KHEAL_DETECTOR_A_MAX + 1] = {
@@ -379,6 +382,33 @@ int kheal_genl_parse_status(struct nlmsghdr *nlh, struct kheal_status *st,
 		if (ret)
 			return ret;
 	}
+	return 0;
+}
+
+int kheal_genl_parse_checkpoint(struct nlmsghdr *nlh,
+				struct kheal_checkpoint *cp,
+				struct kheal_err *err)
+{
+	static const int required[] = {
+		KHEAL_A_CHECKPOINT_ID, KHEAL_A_INSTANCE, KHEAL_A_CHECKPOINT_TEXT,
+	};
+	struct nlattr *tb[KHEAL_A_MAX + 1];
+	size_t i;
+	int ret;
+
+	memset(cp, 0, sizeof(*cp));
+	ret = parse_attrs(nlh, tb, "checkpoint", err);
+	if (ret)
+		return ret;
+	for (i = 0; i < ARRAY_SIZE(required); i++)
+		if (!tb[required[i]])
+			return kheal_err_set(err, EBADMSG,
+					     "checkpoint reply lacks attribute %s",
+					     attr_names[required[i]]);
+	cp->id = get_u64(tb, KHEAL_A_CHECKPOINT_ID);
+	cp->instance = get_u64(tb, KHEAL_A_INSTANCE);
+	cp->time_ns = get_u64(tb, KHEAL_A_TIME_NS);
+	nla_strlcpy(cp->text, tb[KHEAL_A_CHECKPOINT_TEXT], sizeof(cp->text));
 	return 0;
 }
 
@@ -773,6 +803,50 @@ int kheal_genl_inject(struct kheal_genl *g, const struct kheal_inject *req,
 		ret = kheal_err_set(err, EBADMSG,
 				    "INJECT was acknowledged without a reply");
 	return ret;
+}
+
+struct checkpoint_arg {
+	struct kheal_checkpoint *cp;
+	struct kheal_err *err;
+	bool seen;
+};
+
+static int checkpoint_cb(struct nlmsghdr *nlh, void *arg)
+{
+	struct checkpoint_arg *a = arg;
+
+	a->seen = true;
+	return kheal_genl_parse_checkpoint(nlh, a->cp, a->err);
+}
+
+int kheal_genl_get_checkpoint(struct kheal_genl *g, uint64_t instance,
+			      uint64_t id, struct kheal_checkpoint *cp,
+			      struct kheal_err *err)
+{
+	struct checkpoint_arg a = { .cp = cp, .err = err };
+	struct nl_msg *msg;
+	int ret;
+
+	ret = need_family(g, err);
+	if (ret)
+		return ret;
+	msg = request(g, KHEAL_CMD_GET_CHECKPOINT, 0);
+	if (!msg || nla_put_u64(msg, KHEAL_A_CHECKPOINT_ID, id) < 0 ||
+	    (instance && nla_put_u64(msg, KHEAL_A_INSTANCE, instance) < 0)) {
+		nlmsg_free(msg);
+		return kheal_err_set(err, ENOMEM, "building GET_CHECKPOINT");
+	}
+	ret = transact(g, msg, checkpoint_cb, &a, err);
+	if (!ret && !a.seen)
+		ret = kheal_err_set(err, EBADMSG,
+				    "GET_CHECKPOINT was acknowledged without a reply");
+	if (!ret && cp->id != id)
+		ret = kheal_err_set(err, EBADMSG,
+				    "GET_CHECKPOINT %" PRIu64 " answered checkpoint %" PRIu64,
+				    id, cp->id);
+	if (ret)
+		return kheal_err_wrap(err, ret, "checkpoint %" PRIu64, id);
+	return 0;
 }
 
 int kheal_genl_listen_open(struct nl_sock **skp, struct kheal_err *err)

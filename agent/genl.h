@@ -50,6 +50,14 @@ struct kheal_inject_reply {
 	char comm[KHEAL_COMM_LEN];	/* "" if the reply had none */
 };
 
+/* A checkpoint, as GET_CHECKPOINT answers. */
+struct kheal_checkpoint {
+	uint64_t id;
+	uint64_t instance;		/* the module load that took it */
+	uint64_t time_ns;		/* CLOCK_BOOTTIME; 0 if not sent */
+	char text[KHEAL_CHECKPOINT_TEXT_LEN];
+};
+
 /* A command socket: requests and their replies, never multicast. */
 struct kheal_genl {
 	struct nl_sock *sk;
@@ -83,6 +91,15 @@ int kheal_genl_set_hung_ms(struct kheal_genl *g, uint32_t hung_ms,
 			   struct kheal_err *err);
 int kheal_genl_inject(struct kheal_genl *g, const struct kheal_inject *req,
 		      struct kheal_inject_reply *rep, struct kheal_err *err);
+/*
+ * Checkpoint @id of module instance @instance (0: of whichever is
+ * loaded) into @cp. Needs CAP_NET_ADMIN (else -EPERM). -ENOENT when the
+ * module holds no such checkpoint: not taken yet, gone from its ring, or
+ * of another instance; @err then gives the kernel's reason.
+ */
+int kheal_genl_get_checkpoint(struct kheal_genl *g, uint64_t instance,
+			      uint64_t id, struct kheal_checkpoint *cp,
+			      struct kheal_err *err);
 
 /*
  * Parses a KHEAL_CMD_EVENT message. On -EBADMSG @ev still holds every
@@ -92,6 +109,9 @@ int kheal_genl_parse_event(struct nlmsghdr *nlh, struct kheal_event *ev,
 			   struct kheal_err *err);
 int kheal_genl_parse_status(struct nlmsghdr *nlh, struct kheal_status *st,
 			    struct kheal_err *err);
+int kheal_genl_parse_checkpoint(struct nlmsghdr *nlh,
+				struct kheal_checkpoint *cp,
+				struct kheal_err *err);
 
 /* The kernel's extended ACK message of an NLMSG_ERROR, or "". */
 void kheal_genl_extack(const struct nlmsghdr *nlh, char *buf, size_t len);

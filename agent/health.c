@@ -197,16 +197,19 @@ enum name_by {
 
 /*
  * The one table from an event kind to the subsystem it names and the
- * state it implies, below severity error and at or above it. Task events
- * name the task, not its cgroup: hung_task_resolved may not carry the
- * cgroup, and the task is what both ends of an episode share; runbooks
- * reach the cgroup through ${cgroup_path}.
+ * state it implies, below severity error and at or above it (and, for a
+ * kind whose info events say a fault ended, healthy at info: kheal.ko's
+ * netdev_carrier "carrier up"). Task events name the task, not its
+ * cgroup: hung_task_resolved may not carry the cgroup, and the task is
+ * what both ends of an episode share; runbooks reach the cgroup through
+ * ${cgroup_path}.
  */
 static const struct {
 	enum kheal_subsys_type type;
 	enum name_by by;
 	enum kheal_health_state below_error;
 	enum kheal_health_state at_error;
+	bool info_clears;
 } event_kinds[] = {
 	[KHEAL_EVENT_HUNG_TASK] =
 		{ KHEAL_SUBSYS_TASK, BY_PID, KHEAL_DEGRADED, KHEAL_FAILED },
@@ -221,7 +224,8 @@ static const struct {
 	[KHEAL_EVENT_NETDEV_TX_TIMEOUT] =
 		{ KHEAL_SUBSYS_NETDEV, BY_DEV, KHEAL_DEGRADED, KHEAL_FAILED },
 	[KHEAL_EVENT_NETDEV_CARRIER] =
-		{ KHEAL_SUBSYS_NETDEV, BY_DEV, KHEAL_DEGRADED, KHEAL_FAILED },
+		{ KHEAL_SUBSYS_NETDEV, BY_DEV, KHEAL_DEGRADED, KHEAL_FAILED,
+		  true },
 	[KHEAL_EVENT_BLOCK_IO_ERROR] =
 		{ KHEAL_SUBSYS_BLOCK, BY_DEV, KHEAL_DEGRADED, KHEAL_FAILED },
 	[KHEAL_EVENT_DISK_STALL] =
@@ -266,6 +270,8 @@ int kheal_health_event_target(const struct kheal_event *ev,
 	t->state = ev->severity >= KHEAL_SEV_ERROR ?
 		   event_kinds[ev->kind].at_error :
 		   event_kinds[ev->kind].below_error;
+	if (ev->severity == KHEAL_SEV_INFO && event_kinds[ev->kind].info_clears)
+		t->state = KHEAL_HEALTHY;
 	switch (by) {
 	case BY_PID:
 		if (!kheal_event_has(ev, KHEAL_A_PID))

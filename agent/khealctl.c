@@ -843,6 +843,64 @@ static int cmd_inject(const struct cmd *c, int argc, char **argv)
 	return 0;
 }
 
+/* checkpoint */
+
+static int cmd_checkpoint(const struct cmd *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "instance", required_argument, NULL, 'i' },
+		{ 0 }
+	};
+	/* Each byte of the text escapes to at most six. */
+	static char buf[6 * KHEAL_CHECKPOINT_TEXT_LEN + 256];
+	struct kheal_checkpoint *cp;
+	struct kheal_err err = { "" };
+	uint64_t id, instance = 0;
+	struct kheal_json j;
+	struct kheal_genl g;
+	int opt, ret;
+
+	while ((opt = next_opt(c, argc, argv, opts)) != -1) {
+		if (opt == 'i' && !parse_num(c, "--instance", optarg, 1,
+					     UINT64_MAX, &instance))
+			continue;
+		return EXIT_USAGE;
+	}
+	if (optind + 1 != argc)
+		return usage_error(c, "expected one checkpoint ID");
+	if (parse_num(c, "checkpoint ID", argv[optind], 1, UINT64_MAX, &id))
+		return EXIT_USAGE;
+
+	cp = malloc(sizeof(*cp));
+	if (!cp) {
+		kheal_err_set(&err, ENOMEM, "checkpoint %" PRIu64, id);
+		return fail(c, &err, -ENOMEM);
+	}
+	ret = kheal_genl_open(&g, &err);
+	if (!ret) {
+		ret = kheal_genl_get_checkpoint(&g, instance, id, cp, &err);
+		kheal_genl_close(&g);
+	}
+	if (ret) {
+		free(cp);
+		return fail(c, &err, ret);
+	}
+	if (json) {
+		kheal_json_init(&j, buf, sizeof(buf));
+		kheal_json_begin(&j, NULL, '{');
+		kheal_json_u64(&j, "checkpoint_id", cp->id);
+		kheal_json_u64(&j, "instance", cp->instance);
+		kheal_json_u64(&j, "time_ns", cp->time_ns);
+		kheal_json_str(&j, "text", cp->text);
+		kheal_json_end(&j, '}');
+		print_line(buf, kheal_json_finish(&j));
+	} else {
+		fputs(cp->text, stdout);
+	}
+	free(cp);
+	return 0;
+}
+
 /* config */
 
 struct config_key {
@@ -932,6 +990,9 @@ static const struct cmd cmds[] = {
 	  "      (DIR: /etc/kheal/runbooks.d; drafts: /var/lib/kheal/drafts)" },
 	{ "inject", cmd_inject,
 	  "inject hung --ms N | inject burst --count N" },
+	{ "checkpoint", cmd_checkpoint,
+	  "checkpoint ID [--instance N]   (kheal.ko's, as an event names it;\n"
+	  "      needs CAP_NET_ADMIN)" },
 	{ "config", cmd_config, "config hung_ms=N" },
 	{ "help", cmd_help, "help [COMMAND]" },
 };

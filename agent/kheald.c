@@ -77,6 +77,7 @@ struct opts {
 	bool dry_run;
 	uint32_t hung_ms;
 	bool hung_ms_set;
+	uint32_t ringbuf_kb;		/* 0: the BPF library's default */
 	bool quiet;
 	bool stats;
 };
@@ -114,6 +115,8 @@ static void usage(FILE *f)
 		"                   else bpf), kmod, bpf, or both (merged)\n"
 		"  --hung-ms N      hung-task threshold of the BPF probes (default %d);\n"
 		"                   given, it is also set on kheal.ko\n"
+		"  --ringbuf-kb N   the BPF ring buffer in KiB, a power of two from %u\n"
+		"                   to %u (default %u)\n"
 		"  --journal PATH   journal file (default /var/lib/kheal/journal)\n"
 		"  --key PATH       key that signs the journal, made (0600) at first start\n"
 		"                   (default: the journal's path and .key)\n"
@@ -133,7 +136,8 @@ static void usage(FILE *f)
 		"  --quiet          print no events on stdout\n"
 		"  --stats          print counters to stderr on exit\n"
 		"  -h, --help       this help\n", KHEAL_BPF_HUNG_MS_DEFAULT,
-		KHEAL_CTL_DEFAULT_PATH);
+		kheal_bpf_ringbuf_kb_min(), KHEAL_BPF_RINGBUF_KB_MAX,
+		KHEAL_BPF_RINGBUF_KB_DEFAULT, KHEAL_CTL_DEFAULT_PATH);
 }
 
 static const struct engine *engine_of(Kheal__Engine id)
@@ -184,11 +188,32 @@ static int parse_hung_ms(const char *arg, struct opts *o)
 	return 0;
 }
 
+/* A size the kernel takes as it is: the size asked for is the size used. */
+static int parse_ringbuf_kb(const char *arg, struct opts *o)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (*arg < '0' || *arg > '9' || *end || errno || v > UINT32_MAX ||
+	    !kheal_bpf_ringbuf_kb_valid(v)) {
+		fprintf(stderr,
+			"kheald: --ringbuf-kb: '%s' is not a power of two from %u to %u (KiB)\n",
+			arg, kheal_bpf_ringbuf_kb_min(),
+			KHEAL_BPF_RINGBUF_KB_MAX);
+		return -1;
+	}
+	o->ringbuf_kb = v;
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "engine",	required_argument,	NULL, 'E' },
 		{ "hung-ms",	required_argument,	NULL, 'H' },
+		{ "ringbuf-kb",	required_argument,	NULL, 'B' },
 		{ "journal",	required_argument,	NULL, 'J' },
 		{ "key",	required_argument,	NULL, 'K' },
 		{ "log",	required_argument,	NULL, 'L' },
@@ -230,6 +255,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'H':
 			if (parse_hung_ms(optarg, o))
+				return -1;
+			break;
+		case 'B':
+			if (parse_ringbuf_kb(optarg, o))
 				return -1;
 			break;
 		case 'S':
@@ -478,6 +507,28 @@ static int brain_journal(void *arg, const Kheal__Record *rec,
 	return ret;
 }
 
+/*
+ * kheal.ko's checkpoint of the fault. Asked for as the incident opens,
+ * which is as its event arrives: the checkpoint is still in the ring.
+ */
+static void context_checkpoint(Kheal__Context *c,
+			       const struct kheal_event *ev)
+{
+	struct kheal_err err = { "" };
+	char *text;
+	int ret;
+
+	ret = kheal_kmod_checkpoint(ev, &text, &err);
+	if (ret)
+		fprintf(stderr, "kheald: incident context: %s\n",
+			kheal_err_str(&err, ret));
+	if (!text)
+		return;
+	c->has_checkpoint_id = true;
+	c->checkpoint_id = ev->checkpoint_id;
+	c->checkpoint = text;
+}
+
 static Kheal__Context *brain_context(void *arg, const struct kheal_event *ev)
 {
 	struct daemon *d = arg;
@@ -486,6 +537,8 @@ static Kheal__Context *brain_context(void *arg, const struct kheal_event *ev)
 
 	if (kheal_context_gather(ev, &d->exec, &c, &err))
 		fprintf(stderr, "kheald: incident context: %s\n", err.msg);
+	if (c)
+		context_checkpoint(c, ev);
 	return c;
 }
 
@@ -804,13 +857,13 @@ static int exec_ctx(struct daemon *d, struct kheal_err *err)
 		root = kheal_cgroup_find_root("/proc/self/mounts",
 					      d->cgroup_root,
 					      sizeof(d->cgroup_root));
-	if (!root)
-		fprintf(stderr,
-			"kheald: no cgroup2 mount: cgroup actions will fail (mount one, or give --cgroup-root)\n");
 	else if (snprintf(d->cgroup_root, sizeof(d->cgroup_root), "%s",
 			  root) >= (int)sizeof(d->cgroup_root))
 		return kheal_err_set(err, ENAMETOOLONG, "--cgroup-root %s: too long",
 				     root);
+	if (!root)
+		fprintf(stderr,
+			"kheald: no cgroup2 mount: cgroup actions will fail (mount one, or give --cgroup-root)\n");
 	d->exec = (struct kheal_exec_ctx){
 		.cgroup_root = root ? d->cgroup_root : NULL,
 		.proc_root = "/proc",
@@ -874,6 +927,29 @@ static int brain_start(struct daemon *d, struct kheal_err *err)
 	return 0;
 }
 
+/*
+ * What was reported just before a restart is remembered, so that the
+ * other engine's report of it just after is merged, not journalled
+ * twice. Without it merging still works, only from an empty memory.
+ */
+static void load_dedupe(struct daemon *d)
+{
+	struct kheal_err err = { "" };
+	int n;
+
+	n = kheal_dedupe_load_journal(&d->dedupe, d->o.journal,
+				      boottime_ns(), &err);
+	if (n < 0)
+		fprintf(stderr,
+			"kheald: merging: %s; starting with nothing remembered:"
+			" a fault reported just before this start may be"
+			" journalled twice\n", kheal_err_str(&err, n));
+	else if (n)
+		fprintf(stderr,
+			"kheald: merging: read back the journal's last %" PRIu64
+			" ms: %d events\n", d->dedupe.window_ns / 1000000, n);
+}
+
 static int start(struct daemon *d, struct kheal_err *err)
 {
 	const struct kheal_source_ops *ops;
@@ -914,6 +990,8 @@ static int start(struct daemon *d, struct kheal_err *err)
 	choose_engine(d);
 	d->merge = d->engine->ops[1] != NULL;
 	kheal_dedupe_init(&d->dedupe, kheal_dedupe_window_ms(d->o.hung_ms));
+	if (d->merge)
+		load_dedupe(d);
 	for (i = 0; i < MAX_SOURCES && d->engine->ops[i]; i++) {
 		ops = d->engine->ops[i];
 		d->src[i] = (struct kheal_source){
@@ -927,6 +1005,7 @@ static int start(struct daemon *d, struct kheal_err *err)
 			.cfg = {
 				.hung_ms = d->o.hung_ms,
 				.hung_ms_set = d->o.hung_ms_set,
+				.ringbuf_kb = d->o.ringbuf_kb,
 			},
 			.resume = ops->id == KHEAL_SOURCE_BPF ?
 				  d->journal.sum.bpf_resume :

@@ -75,6 +75,7 @@ _Static_assert(KHEAL_EVENT_MAX < 32, "match.kinds is a uint32_t");
 #define P_CGROUP	{ "cgroup", KHEAL_PARAM_STR, false, "${cgroup_path}" }
 #define P_PID		{ "pid", KHEAL_PARAM_UINT, false, "${pid}" }
 #define P_TARGET(def)	{ "target", KHEAL_PARAM_STR, false, def }
+#define P_DEV		{ "dev", KHEAL_PARAM_STR, false, "${dev}" }
 
 /*
  * Risk is what an action can cost if the diagnosis was wrong: freezing
@@ -97,12 +98,21 @@ const struct kheal_action kheal_actions[] = {
 	{ "notify", KHEAL_RISK_LOW, false,
 	  { { "message", KHEAL_PARAM_STR, true, NULL },
 	    P_TARGET("journal") }, kheal_action_notify },
+	/* A link taken down comes back up; a failover moves a whole bond. */
+	{ "netdev.down", KHEAL_RISK_LOW, true, { P_DEV },
+	  kheal_action_netdev_down },
+	{ "netdev.up", KHEAL_RISK_LOW, true, { P_DEV },
+	  kheal_action_netdev_up },
+	{ "bond.failover", KHEAL_RISK_MEDIUM, true, { P_DEV },
+	  kheal_action_bond_failover },
 };
 const size_t kheal_nactions = ARRAY_SIZE(kheal_actions);
 
 const struct kheal_check kheal_checks[] = {
 	{ "cgroup.empty", { P_CGROUP }, kheal_check_cgroup_empty },
 	{ "task.gone", { P_PID }, kheal_check_task_gone },
+	{ "netdev.carrier", { P_DEV }, kheal_check_netdev_carrier },
+	{ "bond.active_ok", { P_DEV }, kheal_check_bond_active_ok },
 	/* The health registry answers it: the brain runs it. */
 	{ "subsystem.healthy",
 	  { { "subsystem", KHEAL_PARAM_STR, false, "${subsystem}" } }, NULL },

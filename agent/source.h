@@ -44,6 +44,7 @@ struct kheal_source_config {
 	 * it too. Otherwise the module keeps its own.
 	 */
 	bool hung_ms_set;
+	uint32_t ringbuf_kb;	/* BPF ring buffer, KiB; 0: the default */
 };
 
 #define KHEAL_SOURCE_PROBES_MAX	16

@@ -384,6 +384,7 @@ static int bpf_open(struct kheal_source *src, struct kheal_err *err)
 	struct kheal_bpf_opts opts = {
 		.sz = sizeof(opts),
 		.config = &cfg,
+		.ringbuf_kb = src->cfg.ringbuf_kb,
 		.log = on_libbpf,
 	};
 	char root[256];
@@ -425,9 +426,9 @@ static int bpf_open(struct kheal_source *src, struct kheal_err *err)
 	load_ksyms(b);
 	kheal_cgroup_init(&b->cg, kheal_cgroup_find_root("/proc/self/mounts",
 							 root, sizeof(root)));
-	note(b, "BPF probes: %u of %d attached, hung_ms %u; numbering after seq %"
-	     PRIu64, b->st.attached, KHEAL_BPF_PROBE_MAX, cfg.hung_ms,
-	     b->seq);
+	note(b, "BPF probes: %u of %d attached, hung_ms %u, ring buffer %u KiB;"
+	     " numbering after seq %" PRIu64, b->st.attached,
+	     KHEAL_BPF_PROBE_MAX, cfg.hung_ms, b->st.ringbuf_kb, b->seq);
 	return 0;
 }
 

@@ -435,3 +435,34 @@ const struct kheal_source_ops kheal_source_kmod_ops = {
 	.state	= kmod_state,
 	.close	= kmod_close,
 };
+
+int kheal_kmod_checkpoint(const struct kheal_event *ev, char **text,
+			  struct kheal_err *err)
+{
+	struct kheal_checkpoint *cp;
+	struct kheal_genl g;
+	int ret;
+
+	*text = NULL;
+	if (ev->source != KHEAL_SOURCE_KMOD ||
+	    !kheal_event_has(ev, KHEAL_A_CHECKPOINT_ID))
+		return 0;
+	cp = malloc(sizeof(*cp));
+	if (!cp)
+		return kheal_err_set(err, ENOMEM, "checkpoint %" PRIu64,
+				     ev->checkpoint_id);
+	ret = kheal_genl_open(&g, err);
+	if (!ret) {
+		ret = kheal_genl_get_checkpoint(&g, ev->instance,
+						ev->checkpoint_id, cp, err);
+		kheal_genl_close(&g);
+	}
+	if (!ret) {
+		*text = strdup(cp->text);
+		if (!*text)
+			ret = kheal_err_set(err, ENOMEM, "checkpoint %" PRIu64,
+					    ev->checkpoint_id);
+	}
+	free(cp);
+	return ret;
+}

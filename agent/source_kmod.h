@@ -7,4 +7,13 @@
 
 extern const struct kheal_source_ops kheal_source_kmod_ops;
 
+/*
+ * The text of the checkpoint kheal.ko took for @ev (its CHECKPOINT_ID, of
+ * its INSTANCE), asked for with GET_CHECKPOINT on a command socket of its
+ * own, into *@text (malloc'ed). 0 with *@text NULL when @ev names no
+ * checkpoint of the module's (the BPF engine takes none).
+ */
+int kheal_kmod_checkpoint(const struct kheal_event *ev, char **text,
+			  struct kheal_err *err);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -479,6 +480,77 @@ static void test_family_notifications_recognised(void **state)
 	nlmsg_free(msg);
 }
 
+static struct nl_msg *checkpoint_msg(uint64_t id, const char *text)
+{
+	struct nl_msg *msg = genl_msg(FAMILY, KHEAL_CMD_GET_CHECKPOINT);
+
+	assert_int_equal(nla_put_u64(msg, KHEAL_A_CHECKPOINT_ID, id), 0);
+	assert_int_equal(nla_put_u64(msg, KHEAL_A_INSTANCE, 0xfeed), 0);
+	assert_int_equal(nla_put_u64(msg, KHEAL_A_TIME_NS, 5000000000ULL), 0);
+	if (text)
+		assert_int_equal(nla_put_string(msg, KHEAL_A_CHECKPOINT_TEXT,
+						text), 0);
+	return msg;
+}
+
+/* A GET_CHECKPOINT reply gives its id, instance, time and text. */
+static void test_checkpoint_reply_parses_id_instance_time_text(void **state)
+{
+	struct nl_msg *msg = checkpoint_msg(3, "checkpoint 3\nmemory:\n");
+	struct kheal_checkpoint cp;
+	struct kheal_err err = { "" };
+
+	(void)state;
+	assert_int_equal(kheal_genl_parse_checkpoint(nlmsg_hdr(msg), &cp,
+						     &err), 0);
+	nlmsg_free(msg);
+	assert_int_equal(cp.id, 3);
+	assert_int_equal(cp.instance, 0xfeed);
+	assert_true(cp.time_ns == 5000000000ULL);
+	assert_string_equal(cp.text, "checkpoint 3\nmemory:\n");
+}
+
+/* A reply without its text is refused, naming what it lacks. */
+static void test_checkpoint_reply_lacking_text_rejected(void **state)
+{
+	struct nl_msg *msg = checkpoint_msg(3, NULL);
+	struct kheal_checkpoint cp;
+	struct kheal_err err = { "" };
+
+	(void)state;
+	assert_int_equal(kheal_genl_parse_checkpoint(nlmsg_hdr(msg), &cp,
+						     &err), -EBADMSG);
+	nlmsg_free(msg);
+	assert_string_equal(err.msg,
+			    "checkpoint reply lacks attribute CHECKPOINT_TEXT");
+}
+
+/* A text longer than the UAPI's limit is refused, not cut. */
+static void test_checkpoint_text_over_limit_rejected(void **state)
+{
+	static char text[KHEAL_CHECKPOINT_TEXT_LEN + 1];
+	struct kheal_checkpoint cp;
+	struct kheal_err err = { "" };
+	struct nl_msg *msg;
+
+	(void)state;
+	memset(text, 'x', KHEAL_CHECKPOINT_TEXT_LEN);
+	msg = nlmsg_alloc_size(2 * KHEAL_CHECKPOINT_TEXT_LEN);
+	assert_non_null(msg);
+	assert_non_null(genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, FAMILY, 0,
+				    0, KHEAL_CMD_GET_CHECKPOINT,
+				    KHEAL_GENL_VERSION));
+	assert_int_equal(nla_put_u64(msg, KHEAL_A_CHECKPOINT_ID, 1), 0);
+	assert_int_equal(nla_put_u64(msg, KHEAL_A_INSTANCE, 1), 0);
+	assert_int_equal(nla_put_string(msg, KHEAL_A_CHECKPOINT_TEXT, text),
+			 0);
+	assert_int_equal(kheal_genl_parse_checkpoint(nlmsg_hdr(msg), &cp,
+						     &err), -EBADMSG);
+	nlmsg_free(msg);
+	assert_string_equal(err.msg,
+			    "checkpoint attribute CHECKPOINT_TEXT (36): 8193 bytes, not a NUL-terminated string of at most 8192");
+}
+
 /*
  * The wire policy and the event field table agree on every event
  * attribute; every attribute has a policy and a name.
@@ -564,6 +636,27 @@ static void test_kernel_error_returned_with_extack_message(void **state)
 }
 
 /*
+ * A refused GET_CHECKPOINT says which checkpoint and why: nlctrl has no
+ * operation 4 (kheal's GET_CHECKPOINT).
+ */
+static void test_kernel_refusing_checkpoint_names_it(void **state)
+{
+	struct kheal_checkpoint *cp = malloc(sizeof(*cp));
+	struct kheal_genl g;
+	struct kheal_err err;
+
+	(void)state;
+	assert_non_null(cp);
+	open_as_nlctrl(&g);
+	assert_int_equal(kheal_genl_get_checkpoint(&g, 7, 12, cp, &err),
+			 -EOPNOTSUPP);
+	assert_memory_equal(err.msg, "checkpoint 12: ", 15);
+	assert_non_null(strstr(err.msg, strerror(EOPNOTSUPP)));
+	kheal_genl_close(&g);
+	free(cp);
+}
+
+/*
  * After requests, refusals and dumps the socket is still in step with
  * libnl: a family lookup on it gets its true answer.
  */
@@ -608,9 +701,13 @@ int main(void)
 		T(test_extack_message_extracted),
 		T(test_extack_with_lying_lengths_is_ignored),
 		T(test_family_notifications_recognised),
+		T(test_checkpoint_reply_parses_id_instance_time_text),
+		T(test_checkpoint_reply_lacking_text_rejected),
+		T(test_checkpoint_text_over_limit_rejected),
 		T(test_policy_agrees_with_event_field_table),
 		T(test_kernel_dump_read_to_its_end),
 		T(test_kernel_error_returned_with_extack_message),
+		T(test_kernel_refusing_checkpoint_names_it),
 		T(test_socket_stays_in_step_after_requests),
 	};
 

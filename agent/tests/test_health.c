@@ -371,6 +371,10 @@ static void test_device_and_kernel_events_name_their_subsystem(void **state)
 	event(&ev, KHEAL_EVENT_NETDEV_CARRIER, KHEAL_SEV_WARNING);
 	ev_set_str(&ev, KHEAL_A_DEV, "eth1");
 	assert_target(&ev, "netdev:eth1", D);
+	/* kheal.ko's "carrier up": the loss it reported is over. */
+	event(&ev, KHEAL_EVENT_NETDEV_CARRIER, KHEAL_SEV_INFO);
+	ev_set_str(&ev, KHEAL_A_DEV, "eth1");
+	assert_target(&ev, "netdev:eth1", H);
 	event(&ev, KHEAL_EVENT_BLOCK_IO_ERROR, KHEAL_SEV_ERROR);
 	ev_set_str(&ev, KHEAL_A_DEV, "sda");
 	assert_target(&ev, "block:sda", F);

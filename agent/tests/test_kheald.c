@@ -353,6 +353,40 @@ static void test_kheald_rejects_bad_engine_and_hung_ms(void **state)
 	result_free(&r);
 }
 
+/*
+ * --ringbuf-kb takes a power of two from one page to 1 GiB, the size
+ * the ring buffer then has; anything else is named, with the range.
+ */
+static void test_kheald_ringbuf_kb_checked(void **state)
+{
+	static const char *const bad[] = { "3000", "2", "0", "2097152",
+					   "4k", "-4096", "" };
+	char want[128];
+	struct result r;
+	struct proc p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = run((char *const[]){ KHEALD, "--ringbuf-kb", (char *)bad[i],
+					 NULL });
+		assert_int_equal(r.code, 2);
+		snprintf(want, sizeof(want), "kheald: --ringbuf-kb: '%s' is "
+			 "not a power of two from 4 to 1048576 (KiB)\n",
+			 bad[i]);
+		assert_non_null(strstr(r.err, want));
+		result_free(&r);
+	}
+	start(&p, KHEALD_ARGS("--ringbuf-kb", "4096", NULL));
+	kill(p.pid, SIGTERM);
+	assert_int_equal(proc_wait(&p), 0);
+	proc_done(&p);
+	start(&p, KHEALD_ARGS("--ringbuf-kb=4", NULL));
+	kill(p.pid, SIGTERM);
+	assert_int_equal(proc_wait(&p), 0);
+	proc_done(&p);
+}
+
 #define T(f)	cmocka_unit_test_setup(f, fresh)
 
 int main(void)
@@ -367,6 +401,7 @@ int main(void)
 		T(test_kheald_refuses_second_instance),
 		T(test_kheald_rejects_unknown_option),
 		T(test_kheald_rejects_bad_engine_and_hung_ms),
+		T(test_kheald_ringbuf_kb_checked),
 	};
 
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);

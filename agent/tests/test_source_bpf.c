@@ -25,6 +25,7 @@
 static struct fake {
 	int open_errno;			/* kheal_bpf_open() fails with it */
 	struct kheal_bpf_config cfg;	/* as opened */
+	unsigned int ringbuf_kb;	/* as opened */
 	kheal_bpf_event_fn cb;
 	void *ctx;
 	struct kheal_bpf_event q[16];	/* the ring buffer */
@@ -66,6 +67,7 @@ struct kheal_bpf *__wrap_kheal_bpf_open(const struct kheal_bpf_opts *opts,
 		return NULL;
 	}
 	fk.cfg = *opts->config;
+	fk.ringbuf_kb = opts->ringbuf_kb;
 	fk.cb = cb;
 	fk.ctx = ctx;
 	return (struct kheal_bpf *)&fk;
@@ -565,6 +567,19 @@ static void test_cgroup_path_resolved_from_id(void **state)
  * The probes get kheald's hung_ms; a probe that could not be attached
  * is told in one line with its reason, and listed in the state.
  */
+/* kheald's --ringbuf-kb reaches the library; the note says the size. */
+static void test_ringbuf_kb_passed_and_told(void **state)
+{
+	(void)state;
+	src.cfg.ringbuf_kb = 4096;
+	fk.st.ringbuf_kb = 4096;
+	open_src();
+	assert_int_equal(fk.ringbuf_kb, 4096);
+	assert_non_null(strstr(out.notes, "BPF probes: 8 of 8 attached, "
+			       "hung_ms 1000, ring buffer 4096 KiB; "
+			       "numbering after seq 0\n"));
+}
+
 static void test_probe_not_attached_told_and_listed(void **state)
 {
 	struct kheal_bpf_probe_status *rcu =
@@ -580,6 +595,7 @@ static void test_probe_not_attached_told_and_listed(void **state)
 	open_src();
 	assert_int_equal(fk.cfg.hung_ms, 1000);
 	assert_int_equal(fk.cfg.crash_sigmask, KHEAL_BPF_CRASH_SIGMASK_DEFAULT);
+	assert_int_equal(fk.ringbuf_kb, 0);
 	assert_non_null(strstr(out.notes,
 			       "probe rcu_stall: tracepoint rcu_stall_warning "
 			       "is not in this kernel; the other probes run\n"));
@@ -627,6 +643,7 @@ int main(void)
 		T(test_stack_symbolised_reloading_at_most_once_a_minute),
 		T(test_cgroup_path_resolved_from_id),
 		T(test_probe_not_attached_told_and_listed),
+		T(test_ringbuf_kb_passed_and_told),
 		T(test_open_failure_says_why),
 	};
 

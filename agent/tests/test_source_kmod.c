@@ -46,6 +46,7 @@ static struct fake {
 	uint64_t live_to;
 	unsigned int rng;
 	bool overflowed;		/* ENOBUFS is due */
+	uint64_t cp_last;		/* checkpoints cp_last - 3..cp_last */
 } fk;
 
 static struct {
@@ -197,6 +198,32 @@ int __wrap_kheal_genl_set_hung_ms(struct kheal_genl *g, uint32_t hung_ms,
 	if (fk.set_err)
 		return kheal_err_set(err, -fk.set_err, "%s",
 				     strerror(-fk.set_err));
+	return 0;
+}
+
+/* A ring of four checkpoints, as GET_CHECKPOINT answers from it. */
+int __wrap_kheal_genl_get_checkpoint(struct kheal_genl *g, uint64_t instance,
+				     uint64_t id, struct kheal_checkpoint *cp,
+				     struct kheal_err *err)
+{
+	(void)g;
+	logf_(fk.calls, sizeof(fk.calls), "checkpoint(%llu:%llu) ",
+	      (unsigned long long)instance, (unsigned long long)id);
+	if (!fk.loaded)
+		return kheal_err_set(err, ENOENT, "no such family");
+	if (instance && instance != fk.instance)
+		return kheal_err_set(err, ENOENT,
+				     "checkpoint %llu: INSTANCE names another load",
+				     (unsigned long long)id);
+	if (id > fk.cp_last || id + 4 <= fk.cp_last)
+		return kheal_err_set(err, ENOENT,
+				     "checkpoint %llu: the checkpoint has left the ring",
+				     (unsigned long long)id);
+	memset(cp, 0, sizeof(*cp));
+	cp->id = id;
+	cp->instance = fk.instance;
+	snprintf(cp->text, sizeof(cp->text), "checkpoint %llu\nstack:\n  f+0x1\n",
+		 (unsigned long long)id);
 	return 0;
 }
 
@@ -749,6 +776,83 @@ static void test_burst_and_kill_journal_each_seq_exactly_once(void **state)
 	out.seen = NULL;
 }
 
+static struct kheal_event checkpointed(enum kheal_source_id source,
+				       uint64_t instance, uint64_t id)
+{
+	struct kheal_event ev = { .source = source, .instance = instance };
+
+	if (id) {
+		ev.checkpoint_id = id;
+		ev.present |= 1ULL << KHEAL_A_CHECKPOINT_ID;
+	}
+	return ev;
+}
+
+/*
+ * An incident's checkpoint comes from the module that took it: asked for
+ * by the event's id, of the event's instance.
+ */
+static void test_checkpoint_text_fetched_by_event_instance_and_id(void **state)
+{
+	struct kheal_event ev = checkpointed(KHEAL_SOURCE_KMOD, 0x42, 6);
+	struct kheal_err err = { "" };
+	char *text;
+
+	(void)state;
+	load(0x42, 10);
+	fk.cp_last = 7;
+	assert_int_equal(kheal_kmod_checkpoint(&ev, &text, &err), 0);
+	assert_string_equal(fk.calls, "checkpoint(66:6) ");
+	assert_non_null(text);
+	assert_string_equal(text, "checkpoint 6\nstack:\n  f+0x1\n");
+	free(text);
+}
+
+/*
+ * A checkpoint gone from the ring, or of a module load that has been
+ * replaced, is an error that says so, and no text.
+ */
+static void test_checkpoint_gone_or_of_other_load_reported(void **state)
+{
+	struct kheal_event ev = checkpointed(KHEAL_SOURCE_KMOD, 0x42, 2);
+	struct kheal_err err = { "" };
+	char *text;
+
+	(void)state;
+	load(0x42, 10);
+	fk.cp_last = 9;
+	assert_int_equal(kheal_kmod_checkpoint(&ev, &text, &err), -ENOENT);
+	assert_null(text);
+	assert_string_equal(err.msg,
+			    "checkpoint 2: the checkpoint has left the ring");
+
+	load(0x43, 10);
+	ev.checkpoint_id = 9;
+	assert_int_equal(kheal_kmod_checkpoint(&ev, &text, &err), -ENOENT);
+	assert_null(text);
+	assert_string_equal(err.msg,
+			    "checkpoint 9: INSTANCE names another load");
+}
+
+/* Events that name no checkpoint of the module ask the module nothing. */
+static void test_no_checkpoint_asked_for_bpf_or_unnamed(void **state)
+{
+	struct kheal_event bpf = checkpointed(KHEAL_SOURCE_BPF, 0x42, 3);
+	struct kheal_event none = checkpointed(KHEAL_SOURCE_KMOD, 0x42, 0);
+	struct kheal_err err = { "" };
+	char *text = (char *)"unset";
+
+	(void)state;
+	load(0x42, 10);
+	fk.cp_last = 3;
+	assert_int_equal(kheal_kmod_checkpoint(&bpf, &text, &err), 0);
+	assert_null(text);
+	text = (char *)"unset";
+	assert_int_equal(kheal_kmod_checkpoint(&none, &text, &err), 0);
+	assert_null(text);
+	assert_string_equal(fk.calls, "");
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -774,6 +878,9 @@ int main(void)
 		T(test_failed_backfill_keeps_position_for_retry),
 		T(test_tick_notices_module_gone_and_back),
 		T(test_burst_and_kill_journal_each_seq_exactly_once),
+		T(test_checkpoint_text_fetched_by_event_instance_and_id),
+		T(test_checkpoint_gone_or_of_other_load_reported),
+		T(test_no_checkpoint_asked_for_bpf_or_unnamed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,3 +72,55 @@ journal_complete() {
 		diag "also journalled: $_l"
 	done
 }
+
+# svc_hang CGROUP MNT: a "service" in CGROUP (made here) with a task stuck
+# in D state: a FUSE server on MNT (kheal-trigger fuse; its pid in
+# $FUSE_PID, its stdin on fd 3) and two writers of MNT/hang-write in
+# CGROUP (pids in $SVC_A, $SVC_B): one holds the inode's i_rwsem waiting
+# for its WRITE, the other sleeps in down_write() in TASK_UNINTERRUPTIBLE.
+svc_hang() {
+	mkdir -p "$2" "$1"
+	rm -f /tmp/fuse.in /tmp/fuse.out
+	mkfifo /tmp/fuse.in
+	kheal-trigger fuse "$2" </tmp/fuse.in >/tmp/fuse.out 2>&1 &
+	FUSE_PID=$!
+	exec 3>/tmp/fuse.in
+	retry 20 grep -q ready /tmp/fuse.out ||
+		bail_out "the FUSE server did not start: $(cat /tmp/fuse.out)"
+	sh -c "echo \$\$ >$1/cgroup.procs &&
+		exec kheal-trigger write-hang $2/hang-write svc-a" &
+	SVC_A=$!
+	sh -c "echo \$\$ >$1/cgroup.procs &&
+		exec kheal-trigger write-hang $2/hang-write svc-b" &
+	SVC_B=$!
+}
+
+# svc_release MNT: answers what hangs, unmounts, and reaps the server.
+svc_release() {
+	echo release >&3
+	echo quit >&3
+	exec 3>&-
+	wait "$FUSE_PID" 2>/dev/null
+	umount "$1" 2>/dev/null
+}
+
+# brain_diag: what the brain did, in TAP comments, when a test failed.
+brain_diag() {
+	khealctl incidents 2>&1 | while read -r _l; do diag "$_l"; done
+	khealctl journal 2>&1 | tail -n 30 | while read -r _l; do
+		diag "journal: $_l"
+	done
+	tail -n 20 "$KHEAL_ERR" | while read -r _l; do diag "$_l"; done
+}
+
+# golden NAME ARGS...: the agent's journal in TAP comments, base64, and
+# the kheald ARGS it ran with (its profile), for scripts/golden to keep as
+# tests/golden/NAME.journal and NAME.args.
+golden() {
+	_name=$1
+	shift
+	diag "golden-args $_name $*"
+	base64 "$KHEAL_JOURNAL" | while read -r _l; do
+		diag "golden $_name $_l"
+	done
+}
