@@ -8,7 +8,11 @@ else
 KDIR ?= /usr/src/linux-headers-$(KVER)
 endif
 
-.PHONY: golden all kmod bpf agent deps demo check unit checkpatch spec vm vm-bpf bench clean
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+
+.PHONY: install golden all kmod bpf agent deps demo check unit checkpatch spec vm vm-bpf bench clean
 
 all: kmod agent
 
@@ -26,6 +30,18 @@ agent: bpf
 
 deps:
 	scripts/deps
+
+# The agent and the shipped runbooks, as kheald expects them on a host:
+# runbooks root-owned and not group- or world-writable, the control socket
+# readable by group kheal. The module is loaded by hand (README.md).
+install: agent
+	install -D -m 0755 agent/kheald $(DESTDIR)$(SBINDIR)/kheald
+	install -D -m 0755 agent/khealctl $(DESTDIR)$(SBINDIR)/khealctl
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/kheal/runbooks.d
+	install -m 0644 runbooks/*.yaml $(DESTDIR)$(SYSCONFDIR)/kheal/runbooks.d/
+	install -d -m 0750 $(DESTDIR)/var/lib/kheal
+	if [ -z "$(DESTDIR)" ] && ! getent group kheal >/dev/null; then \
+		groupadd --system kheal; fi
 
 demo: deps all
 	scripts/vm-test --demo tests/vm/demo.sh
