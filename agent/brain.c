@@ -668,6 +668,23 @@ static int preconditions(struct kheal_brain *b, struct kheal_incident *inc,
 	return 1;
 }
 
+/*
+ * What a cooldown counts runs on: a task's service (its cgroup), since a
+ * hung service gives a new pid each time; else the subsystem.
+ */
+static void scope_of(const struct kheal_incident *inc, char *buf,
+		     size_t len)
+{
+	const struct kheal_event *ev = &inc->cur;
+
+	if (!strncmp(inc->subsystem, "task:", 5) &&
+	    kheal_event_has(ev, KHEAL_A_CGROUP_PATH) && ev->cgroup_path[0] &&
+	    strcmp(ev->cgroup_path, "/"))
+		kheal_health_id(KHEAL_SUBSYS_CGROUP, ev->cgroup_path, buf, len);
+	else
+		fmt(buf, len, "%s", inc->subsystem);
+}
+
 static struct kheal_cooldown *cooldown_of(struct kheal_brain *b,
 					  const char *runbook,
 					  const char *subsystem, bool add)
@@ -706,12 +723,14 @@ static int run(struct kheal_brain *b, struct kheal_incident *inc,
 	       uint64_t now, struct kheal_err *err)
 {
 	bool low_only = kind == KHEAL__DECISION_KIND__DECIDE_LOW_RISK;
+	char scope[KHEAL_HEALTH_ID_LEN];
 	bool escalated = false;
 	int ret;
 
 	inc->run_started_ns = clock_ns(b);
 	inc->run_kind = kind;
-	cooldown_of(b, rb->name, inc->subsystem, true)->last_ns = now;
+	scope_of(inc, scope, sizeof(scope));
+	cooldown_of(b, rb->name, scope, true)->last_ns = now;
 	ret = set_state(b, inc, KHEAL__INCIDENT_STATE__INCIDENT_ACTING, now,
 			err);
 	if (!ret)
@@ -857,7 +876,7 @@ static int decide(struct kheal_brain *b, struct kheal_incident *inc,
 	const struct kheal_runbook *rb;
 	struct kheal_cooldown *cd;
 	struct decision d = { .forced = forced, .approval = approval };
-	char reason[256];
+	char reason[512], scope[KHEAL_HEALTH_ID_LEN];
 	int ret;
 
 	rb = kheal_runbook_match(&b->runbooks, &inc->cur, inc->subsystem);
@@ -881,18 +900,17 @@ static int decide(struct kheal_brain *b, struct kheal_incident *inc,
 		ret = journal_decision(b, inc, &d, now, err);
 		return ret ? ret : escalate(b, inc, rb, reason, now, err);
 	}
-	cd = cooldown_of(b, rb->name, inc->subsystem, false);
+	scope_of(inc, scope, sizeof(scope));
+	cd = cooldown_of(b, rb->name, scope, false);
 	if (cd && now - cd->last_ns < rb->cooldown_ms * MS) {
+		/* Back so soon: what the runbook did does not hold. */
 		fmt(reason, sizeof(reason),
-			 "ran on %s %" PRIu64 " ms ago (cooldown %" PRIu64 " ms)",
-			 inc->subsystem, (now - cd->last_ns) / MS,
-			 rb->cooldown_ms);
+			 "ran on %s %" PRIu64 " ms ago, within its cooldown of %" PRIu64 " ms: the fault came back",
+			 scope, (now - cd->last_ns) / MS, rb->cooldown_ms);
 		d.kind = KHEAL__DECISION_KIND__DECIDE_COOLDOWN;
 		d.reason = reason;
 		ret = journal_decision(b, inc, &d, now, err);
-		return ret ? ret : set_state(b, inc,
-					     KHEAL__INCIDENT_STATE__INCIDENT_OPEN,
-					     now, err);
+		return ret ? ret : escalate(b, inc, rb, reason, now, err);
 	}
 	d.kind = (Kheal__DecisionKind)(kheal_autonomy_decide(b->cfg.profile, rb,
 							     inc->diag.confidence) + 1);
@@ -1119,14 +1137,8 @@ int kheal_brain_event(struct kheal_brain *b, const struct kheal_event *ev,
 		return open_incident(b, ev, id, err);
 	inc->nevents++;
 	inc->updated_ns = now;
-	if (!kheal_incident_closed(inc)) {
-		/* Grouped; a run held back by its cooldown may go now. */
-		if (inc->state != KHEAL__INCIDENT_STATE__INCIDENT_OPEN ||
-		    inc->decision != KHEAL__DECISION_KIND__DECIDE_COOLDOWN)
-			return 0;
-		inc->cur = *ev;
-		return decide(b, inc, now, false, 0, err);
-	}
+	if (!kheal_incident_closed(inc))
+		return 0;	/* grouped into it */
 	/* A human has it: more of the fault is theirs too. */
 	if (inc->state != KHEAL__INCIDENT_STATE__INCIDENT_RESOLVED)
 		return 0;

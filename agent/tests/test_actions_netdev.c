@@ -175,10 +175,10 @@ static void in_netns(int (*fn)(void))
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
-/* veth pair a <-> b, both up. */
+/* veth pair kha <-> khb, both up. */
 static int veth_pair(void)
 {
-	return sh("PATH=$PATH:/sbin:/usr/sbin; ip link add a type veth peer name b && ip link set a up && ip link set b up");
+	return sh("PATH=$PATH:/sbin:/usr/sbin; ip link add kha type veth peer name khb && ip link set kha up && ip link set khb up");
 }
 
 static int down_isolates_and_up_restores(void)
@@ -187,21 +187,21 @@ static int down_isolates_and_up_restores(void)
 
 	if (veth_pair())
 		return 1;
-	EXPECT(chk(kheal_check_netdev_carrier, "a", &err) == 1, &err);
-	EXPECT(act(kheal_action_netdev_down, "a", &err) == 0, &err);
+	EXPECT(chk(kheal_check_netdev_carrier, "kha", &err) == 1, &err);
+	EXPECT(act(kheal_action_netdev_down, "kha", &err) == 0, &err);
 	EXPECT(!err.msg[0], &err);
-	EXPECT(!is_up("a"), &err);
-	EXPECT(chk(kheal_check_netdev_carrier, "a", &err) == 0, &err);
+	EXPECT(!is_up("kha"), &err);
+	EXPECT(chk(kheal_check_netdev_carrier, "kha", &err) == 0, &err);
 	/* Its peer lost the carrier with it. */
-	EXPECT(chk(kheal_check_netdev_carrier, "b", &err) == 0, &err);
-	EXPECT(act(kheal_action_netdev_down, "a", &err) == 0, &err);
+	EXPECT(chk(kheal_check_netdev_carrier, "khb", &err) == 0, &err);
+	EXPECT(act(kheal_action_netdev_down, "kha", &err) == 0, &err);
 	EXPECT(strstr(err.msg, "already down"), &err);
 
-	EXPECT(act(kheal_action_netdev_up, "a", &err) == 0, &err);
+	EXPECT(act(kheal_action_netdev_up, "kha", &err) == 0, &err);
 	EXPECT(!err.msg[0], &err);
-	EXPECT(is_up("a"), &err);
-	EXPECT(chk(kheal_check_netdev_carrier, "a", &err) == 1, &err);
-	EXPECT(act(kheal_action_netdev_up, "a", &err) == 0, &err);
+	EXPECT(is_up("kha"), &err);
+	EXPECT(chk(kheal_check_netdev_carrier, "kha", &err) == 1, &err);
+	EXPECT(act(kheal_action_netdev_up, "kha", &err) == 0, &err);
 	EXPECT(strstr(err.msg, "already up"), &err);
 	return 0;
 }
@@ -242,23 +242,23 @@ static int loopback_and_default_routes_are_refused(void)
 	EXPECT(is_up("lo"), &err);
 
 	if (veth_pair() ||
-	    sh("PATH=$PATH:/sbin:/usr/sbin; ip addr add 10.1.0.1/24 dev a && ip route add default via 10.1.0.2"))
+	    sh("PATH=$PATH:/sbin:/usr/sbin; ip addr add 10.1.0.1/24 dev kha && ip route add default via 10.1.0.2"))
 		return 1;
-	EXPECT(act(kheal_action_netdev_down, "a", &err) == -EPERM, &err);
+	EXPECT(act(kheal_action_netdev_down, "kha", &err) == -EPERM, &err);
 	EXPECT(strstr(err.msg, "default route leaves through it"), &err);
-	EXPECT(is_up("a"), &err);
+	EXPECT(is_up("kha"), &err);
 
 	/* IPv6, in a table of its own. */
-	if (sh("PATH=$PATH:/sbin:/usr/sbin; ip -6 route add default dev b table 100"))
+	if (sh("PATH=$PATH:/sbin:/usr/sbin; ip -6 route add default dev khb table 100"))
 		return 1;
-	EXPECT(act(kheal_action_netdev_down, "b", &err) == -EPERM, &err);
-	EXPECT(is_up("b"), &err);
+	EXPECT(act(kheal_action_netdev_down, "khb", &err) == -EPERM, &err);
+	EXPECT(is_up("khb"), &err);
 
 	/* A route to a subnet does not hold it up. */
 	if (sh("PATH=$PATH:/sbin:/usr/sbin; ip -6 route flush table 100 && ip route del default && ip route add 10.2.0.0/16 via 10.1.0.2"))
 		return 1;
-	EXPECT(act(kheal_action_netdev_down, "a", &err) == 0, &err);
-	EXPECT(!is_up("a"), &err);
+	EXPECT(act(kheal_action_netdev_down, "kha", &err) == 0, &err);
+	EXPECT(!is_up("kha"), &err);
 	return 0;
 }
 
@@ -274,9 +274,9 @@ static int failover_needs_a_bond(void)
 
 	if (veth_pair())
 		return 1;
-	EXPECT(act(kheal_action_bond_failover, "a", &err) == -EINVAL, &err);
+	EXPECT(act(kheal_action_bond_failover, "kha", &err) == -EINVAL, &err);
 	EXPECT(strstr(err.msg, "not a bond slave"), &err);
-	EXPECT(chk(kheal_check_bond_active_ok, "a", &err) == -EINVAL, &err);
+	EXPECT(chk(kheal_check_bond_active_ok, "kha", &err) == -EINVAL, &err);
 	return 0;
 }
 

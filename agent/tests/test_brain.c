@@ -432,21 +432,32 @@ static void test_a_fault_recurring_ten_times_escalates_after_max_attempts(void *
 	assert_int_equal(sub(f, "307")->state, KHEAL_ESCALATED);
 }
 
-static void test_a_fault_back_within_the_cooldown_waits(void **state)
+/*
+ * A service whose hung tasks keep coming back (a new pid each time) is
+ * acted on once per cooldown: the next hang within it goes to a human.
+ */
+static void test_a_service_hung_again_within_the_cooldown_escalates(void **state)
 {
 	struct fixture *f = *state;
 	struct kheal_event ev;
+	int i;
 
 	start(f);
-	hung(f, &ev, 308, "/svc", 10);
-	feed(f, &ev);
-	hung(f, &ev, 308, "/svc", 20);		/* 10 s later: cooldown 30 s */
-	feed(f, &ev);
-	assert_int_equal(count_decisions(f, KHEAL__DECISION_KIND__DECIDE_COOLDOWN), 1);
+	for (i = 0; i < 10; i++) {
+		hung(f, &ev, 400 + i, "/svc", 10 + 2 * i);	/* cooldown 30 s */
+		feed(f, &ev);
+	}
 	assert_int_equal(count_steps(f, "cgroup.kill"), 1);
-	hung(f, &ev, 308, "/svc", 45);		/* past it: runs again */
+	assert_int_equal(count_decisions(f, KHEAL__DECISION_KIND__DECIDE_COOLDOWN), 9);
+	assert_int_equal(sub(f, "409")->state, KHEAL_ESCALATED);
+	assert_non_null(strstr(nth(f, KHEAL__RECORD__BODY_DECISION, 1)->decision->reason,
+			       "cgroup:/svc"));
+	hung(f, &ev, 420, "/svc", 60);			/* past it: acts */
 	feed(f, &ev);
 	assert_int_equal(count_steps(f, "cgroup.kill"), 2);
+	hung(f, &ev, 421, "/other", 61);		/* another service */
+	feed(f, &ev);
+	assert_int_equal(count_steps(f, "cgroup.kill"), 3);
 }
 
 static void test_heal_forces_the_runbook_whatever_the_profile(void **state)
@@ -529,7 +540,7 @@ int main(void)
 		T(test_a_fault_that_clears_closes_its_waiting_incident),
 		T(test_a_novel_fault_gets_a_valid_draft_and_no_action),
 		T(test_a_fault_recurring_ten_times_escalates_after_max_attempts),
-		T(test_a_fault_back_within_the_cooldown_waits),
+		T(test_a_service_hung_again_within_the_cooldown_escalates),
 		T(test_heal_forces_the_runbook_whatever_the_profile),
 		T(test_events_naming_no_subsystem_open_nothing),
 		T(test_the_same_events_give_the_same_records),

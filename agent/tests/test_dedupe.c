@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -41,7 +40,7 @@ static struct kheal_event *ev(enum kheal_source_id source, uint32_t kind,
 	return &e;
 }
 
-static bool is_dup(enum kheal_source_id source, uint32_t kind, uint32_t pid,
+static bool dup(enum kheal_source_id source, uint32_t kind, uint32_t pid,
 		uint64_t ms)
 {
 	struct kheal_seq_id into;
@@ -78,10 +77,10 @@ static void test_same_fault_from_other_source_dropped(void **state)
 	assert_int_equal(into.instance, 42);
 	assert_int_equal(into.seq, 3);
 
-	assert_false(is_dup(BPF, KHEAL_EVENT_OOM_KILL, 8, 100));
-	assert_true(is_dup(KMOD, KHEAL_EVENT_OOM_KILL, 8, 120));
-	assert_false(is_dup(BPF, KHEAL_EVENT_HUNG_TASK_RESOLVED, 9, 100));
-	assert_true(is_dup(KMOD, KHEAL_EVENT_HUNG_TASK_RESOLVED, 9, 150));
+	assert_false(dup(BPF, KHEAL_EVENT_OOM_KILL, 8, 100));
+	assert_true(dup(KMOD, KHEAL_EVENT_OOM_KILL, 8, 120));
+	assert_false(dup(BPF, KHEAL_EVENT_HUNG_TASK_RESOLVED, 9, 100));
+	assert_true(dup(KMOD, KHEAL_EVENT_HUNG_TASK_RESOLVED, 9, 150));
 }
 
 /* The window's edges: at it, a duplicate; one ns past it, not. */
@@ -91,30 +90,30 @@ static void test_window_edges(void **state)
 	struct kheal_event *e;
 
 	(void)state;
-	assert_false(is_dup(KMOD, HUNG, 7, 5000));
-	assert_true(is_dup(BPF, HUNG, 7, 6000));
+	assert_false(dup(KMOD, HUNG, 7, 5000));
+	assert_true(dup(BPF, HUNG, 7, 6000));
 
-	assert_false(is_dup(KMOD, HUNG, 8, 5000));
+	assert_false(dup(KMOD, HUNG, 8, 5000));
 	e = ev(BPF, HUNG, 8, 6000, 1);
 	e->time_ns++;
 	assert_false(kheal_dedupe_check(&d, e, &into));
 
 	/* Either way in time: the second report may carry an earlier one. */
-	assert_false(is_dup(KMOD, HUNG, 9, 5000));
-	assert_true(is_dup(BPF, HUNG, 9, 4000));
-	assert_false(is_dup(KMOD, HUNG, 10, 5000));
-	assert_false(is_dup(BPF, HUNG, 10, 3999));
+	assert_false(dup(KMOD, HUNG, 9, 5000));
+	assert_true(dup(BPF, HUNG, 9, 4000));
+	assert_false(dup(KMOD, HUNG, 10, 5000));
+	assert_false(dup(BPF, HUNG, 10, 3999));
 }
 
 /* Another pid or another kind is another fault. */
 static void test_different_pid_or_kind_not_duplicate(void **state)
 {
 	(void)state;
-	assert_false(is_dup(KMOD, HUNG, 7, 100));
-	assert_false(is_dup(BPF, HUNG, 8, 100));
-	assert_false(is_dup(BPF, KHEAL_EVENT_HUNG_TASK_RESOLVED, 7, 100));
-	assert_false(is_dup(BPF, KHEAL_EVENT_OOM_KILL, 7, 100));
-	assert_true(is_dup(BPF, HUNG, 7, 100));
+	assert_false(dup(KMOD, HUNG, 7, 100));
+	assert_false(dup(BPF, HUNG, 8, 100));
+	assert_false(dup(BPF, KHEAL_EVENT_HUNG_TASK_RESOLVED, 7, 100));
+	assert_false(dup(BPF, KHEAL_EVENT_OOM_KILL, 7, 100));
+	assert_true(dup(BPF, HUNG, 7, 100));
 }
 
 /*
@@ -124,10 +123,10 @@ static void test_different_pid_or_kind_not_duplicate(void **state)
 static void test_same_source_twice_not_duplicate(void **state)
 {
 	(void)state;
-	assert_false(is_dup(KMOD, HUNG, 7, 100));
-	assert_false(is_dup(KMOD, HUNG, 7, 200));
-	assert_false(is_dup(BPF, KHEAL_EVENT_OOM_KILL, 7, 100));
-	assert_false(is_dup(BPF, KHEAL_EVENT_OOM_KILL, 7, 100));
+	assert_false(dup(KMOD, HUNG, 7, 100));
+	assert_false(dup(KMOD, HUNG, 7, 200));
+	assert_false(dup(BPF, KHEAL_EVENT_OOM_KILL, 7, 100));
+	assert_false(dup(BPF, KHEAL_EVENT_OOM_KILL, 7, 100));
 }
 
 /*
@@ -138,11 +137,11 @@ static void test_same_source_twice_not_duplicate(void **state)
 static void test_second_episode_in_window_reported_once(void **state)
 {
 	(void)state;
-	assert_false(is_dup(KMOD, HUNG, 7, 100));	/* episode 1 */
-	assert_true(is_dup(BPF, HUNG, 7, 150));
-	assert_false(is_dup(BPF, HUNG, 7, 700));	/* episode 2 */
-	assert_true(is_dup(KMOD, HUNG, 7, 720));
-	assert_false(is_dup(KMOD, HUNG, 7, 900));	/* episode 3, kmod only */
+	assert_false(dup(KMOD, HUNG, 7, 100));	/* episode 1 */
+	assert_true(dup(BPF, HUNG, 7, 150));
+	assert_false(dup(BPF, HUNG, 7, 700));	/* episode 2 */
+	assert_true(dup(KMOD, HUNG, 7, 720));
+	assert_false(dup(KMOD, HUNG, 7, 900));	/* episode 3, kmod only */
 }
 
 /* Only hung-task and OOM events with a pid take part. */
@@ -152,8 +151,8 @@ static void test_other_kinds_and_pidless_never_merged(void **state)
 	struct kheal_event *e;
 
 	(void)state;
-	assert_false(is_dup(KMOD, KHEAL_EVENT_TASK_CRASH, 7, 100));
-	assert_false(is_dup(BPF, KHEAL_EVENT_TASK_CRASH, 7, 100));
+	assert_false(dup(KMOD, KHEAL_EVENT_TASK_CRASH, 7, 100));
+	assert_false(dup(BPF, KHEAL_EVENT_TASK_CRASH, 7, 100));
 	e = ev(KMOD, KHEAL_EVENT_OOM_KILL, 0, 100, 1);
 	e->present &= ~(1ULL << KHEAL_A_PID);
 	assert_false(kheal_dedupe_check(&d, e, &into));
@@ -169,11 +168,11 @@ static void test_full_table_forgets_oldest(void **state)
 
 	(void)state;
 	for (pid = 1; pid <= KHEAL_DEDUPE_SLOTS; pid++)
-		assert_false(is_dup(KMOD, HUNG, pid, 100 + pid));
-	assert_false(is_dup(KMOD, HUNG, 1000, 900));
-	assert_false(is_dup(BPF, HUNG, 1, 101));		/* forgotten */
-	assert_true(is_dup(BPF, HUNG, KHEAL_DEDUPE_SLOTS, 400));
-	assert_true(is_dup(BPF, HUNG, 1000, 900));
+		assert_false(dup(KMOD, HUNG, pid, 100 + pid));
+	assert_false(dup(KMOD, HUNG, 1000, 900));
+	assert_false(dup(BPF, HUNG, 1, 101));		/* forgotten */
+	assert_true(dup(BPF, HUNG, KHEAL_DEDUPE_SLOTS, 400));
+	assert_true(dup(BPF, HUNG, 1000, 900));
 }
 
 /* The journal a restarted kheald reads back. */
@@ -198,16 +197,16 @@ static int make_dir(void **state)
 static int remove_dir(void **state)
 {
 	(void)state;
-	unlink(path);
-	unlink(head);
-	return rmdir(dir);
+	remove(path);
+	remove(head);
+	return remove(dir);
 }
 
 /* A fresh table, and a fresh journal open for writing. */
 static int journal_setup(void **state)
 {
-	unlink(path);
-	unlink(head);
+	remove(path);
+	remove(head);
 	setup(state);
 	return kheal_journal_open(&j, path, key, NULL);
 }
@@ -270,8 +269,8 @@ static void test_journal_reload_merges_across_restart(void **state)
 	assert_int_equal(into.source, KMOD);
 	assert_int_equal(into.instance, 42);
 	assert_int_equal(into.seq, 3);
-	assert_false(is_dup(BPF, HUNG, 8, 900600));
-	assert_false(is_dup(BPF, HUNG, 9, 901001));
+	assert_false(dup(BPF, HUNG, 8, 900600));
+	assert_false(dup(BPF, HUNG, 9, 901001));
 }
 
 /* Only the events within the window of the journal's latest are read. */
@@ -282,9 +281,9 @@ static void test_journal_reload_only_the_window_before_the_last(void **state)
 	journal_event(ev(KMOD, HUNG, 8, 899000, 4));
 	journal_event(ev(KMOD, HUNG, 9, 900000, 5));
 	assert_int_equal(load(), 2);
-	assert_false(is_dup(BPF, HUNG, 7, 500100));	/* not read back */
-	assert_true(is_dup(BPF, HUNG, 8, 899100));
-	assert_true(is_dup(BPF, HUNG, 9, 900100));
+	assert_false(dup(BPF, HUNG, 7, 500100));	/* not read back */
+	assert_true(dup(BPF, HUNG, 8, 899100));
+	assert_true(dup(BPF, HUNG, 9, 900100));
 }
 
 /*
@@ -298,8 +297,8 @@ static void test_journal_reload_keeps_merged_pairs(void **state)
 	journal_merged(1, 3);
 	journal_event(ev(KMOD, HUNG, 8, 900000, 4));
 	assert_int_equal(load(), 2);
-	assert_false(is_dup(BPF, HUNG, 7, 900300));
-	assert_true(is_dup(BPF, HUNG, 8, 900300));
+	assert_false(dup(BPF, HUNG, 7, 900300));
+	assert_true(dup(BPF, HUNG, 8, 900300));
 }
 
 /*
@@ -312,7 +311,7 @@ static void test_journal_reload_pair_journalled_twice(void **state)
 	journal_event(ev(KMOD, HUNG, 7, 900000, 3));
 	journal_event(ev(BPF, HUNG, 7, 900100, 1));
 	assert_int_equal(load(), 2);
-	assert_false(is_dup(KMOD, HUNG, 7, 900200));
+	assert_false(dup(KMOD, HUNG, 7, 900200));
 }
 
 /* Events stamped after now are from an earlier boot: left out. */
@@ -322,8 +321,8 @@ static void test_journal_reload_skips_earlier_boot(void **state)
 	journal_event(ev(KMOD, HUNG, 7, 2000000, 3));
 	journal_event(ev(KMOD, HUNG, 8, 900000, 4));
 	assert_int_equal(load(), 1);
-	assert_false(is_dup(BPF, HUNG, 7, 2000100));
-	assert_true(is_dup(BPF, HUNG, 8, 900100));
+	assert_false(dup(BPF, HUNG, 7, 2000100));
+	assert_true(dup(BPF, HUNG, 8, 900100));
 }
 
 /* An empty journal leaves the table empty; a missing one is named. */
@@ -334,7 +333,7 @@ static void test_journal_reload_empty_or_missing(void **state)
 
 	(void)state;
 	assert_int_equal(load(), 0);
-	assert_false(is_dup(BPF, HUNG, 7, 900000));
+	assert_false(dup(BPF, HUNG, 7, 900000));
 	snprintf(missing, sizeof(missing), "%s/nope", dir);
 	assert_int_equal(kheal_dedupe_load_journal(&d, missing, NOW, &err),
 			 -ENOENT);

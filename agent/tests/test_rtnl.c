@@ -287,7 +287,7 @@ static void put_hops(struct nlmsghdr *nlh, const int *ifindex, size_t n,
 	for (i = 0; i < n; i++) {
 		nh = mnl_nlmsg_get_payload_tail(nlh);
 		memset(nh, 0, sizeof(*nh));
-		nh->rtnh_len = bad_len ? bad_len : sizeof(*nh);
+		nh->rtnh_len = bad_len ? (size_t)bad_len : sizeof(*nh);
 		nh->rtnh_ifindex = ifindex[i];
 		nlh->nlmsg_len += RTNH_ALIGN(sizeof(*nh));
 	}
