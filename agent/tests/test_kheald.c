@@ -152,8 +152,8 @@ static void test_kheald_waits_for_module_and_reports_on_sigterm(
 	assert_int_equal(proc_wait(&p), 0);
 	err = slurp(p.err);
 	/* After what it says of the profile, runbooks and socket. */
-	assert_non_null(strstr(err, "kheald: profile conservative, 2 runbooks from "
-				    KHEAL_RUNBOOKS_DIR "\n"));
+	assert_non_null(strstr(err, "kheald: profile conservative, "));
+	assert_non_null(strstr(err, " runbooks from " KHEAL_RUNBOOKS_DIR "\n"));
 	assert_non_null(strstr(err, "\n" ENGINE_KMOD
 			    "kheald: the kheal module is not loaded (no generic "
 			    "netlink family \"kheal\"); waiting for it to load\n"
