@@ -16,38 +16,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <kheal/names.h>
+
 #include "kheal_bpf.h"
 #include "ksyms.h"
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct trace {
 	struct kheal_ksyms *ksyms;
 	bool stacks;
 	unsigned long max_events;
 	unsigned long events;
-};
-
-static const char *const kind_names[] = {
-	[KHEAL_EVENT_HUNG_TASK] = "hung_task",
-	[KHEAL_EVENT_HUNG_TASK_RESOLVED] = "hung_task_resolved",
-	[KHEAL_EVENT_OOM_KILL] = "oom_kill",
-	[KHEAL_EVENT_MEM_PRESSURE] = "mem_pressure",
-	[KHEAL_EVENT_TASK_CRASH] = "task_crash",
-	[KHEAL_EVENT_NETDEV_TX_TIMEOUT] = "netdev_tx_timeout",
-	[KHEAL_EVENT_NETDEV_CARRIER] = "netdev_carrier",
-	[KHEAL_EVENT_BLOCK_IO_ERROR] = "block_io_error",
-	[KHEAL_EVENT_DISK_STALL] = "disk_stall",
-	[KHEAL_EVENT_SOFT_LOCKUP] = "soft_lockup",
-	[KHEAL_EVENT_RCU_STALL] = "rcu_stall",
-	[KHEAL_EVENT_OOPS] = "oops",
-	[KHEAL_EVENT_SYNTHETIC] = "synthetic",
-};
-
-static const char *const oom_names[] = {
-	[KHEAL_OOM_UNKNOWN] = "unknown",
-	[KHEAL_OOM_GLOBAL] = "global",
-	[KHEAL_OOM_MEMCG] = "memcg",
 };
 
 static void usage(FILE *f)
@@ -61,7 +39,8 @@ static void usage(FILE *f)
 "      --hung-ms MS         hung_task threshold (default %u; 0: off)\n"
 "      --disk-stall-ms MS   disk_stall threshold (default %u; 0: off)\n"
 "      --crash-signals LIST signal numbers that make a crash (default 6,7,9,11)\n"
-"  -r, --ringbuf-kb KB      ring buffer size (default %u)\n"
+"  -r, --ringbuf-kb KB      ring buffer size, a power of two from %u to %u\n"
+"                           (default %u)\n"
 "  -n, --count N            exit after N events\n"
 "  -t, --timeout SEC        exit after SEC seconds\n"
 "      --no-stack           do not print stacks\n"
@@ -71,13 +50,13 @@ static void usage(FILE *f)
 "  -h, --help\n"
 "Output: TIME_NS KIND probe=NAME key=value..., one event per line, flushed.\n",
 		KHEAL_BPF_HUNG_MS_DEFAULT, KHEAL_BPF_DISK_STALL_MS_DEFAULT,
+		kheal_bpf_ringbuf_kb_min(), KHEAL_BPF_RINGBUF_KB_MAX,
 		KHEAL_BPF_RINGBUF_KB_DEFAULT);
 }
 
 static void print_event_line(struct trace *t, const struct kheal_bpf_event *e)
 {
-	const char *kind = e->kind < ARRAY_SIZE(kind_names) ?
-			   kind_names[e->kind] : NULL;
+	const char *kind = kheal_name_kind(e->kind);
 	char sym[256];
 	unsigned int i;
 
@@ -98,8 +77,9 @@ static void print_event_line(struct trace *t, const struct kheal_bpf_event *e)
 	if (e->present & KHEAL_BPF_F_RSS)
 		printf(" rss_kb=%" PRIu64, (uint64_t)e->rss_kb);
 	if ((e->present & KHEAL_BPF_F_OOM_CONSTRAINT) &&
-	    e->oom_constraint <= KHEAL_OOM_MAX)
-		printf(" oom_constraint=%s", oom_names[e->oom_constraint]);
+	    kheal_name_oom_constraint(e->oom_constraint))
+		printf(" oom_constraint=%s",
+		       kheal_name_oom_constraint(e->oom_constraint));
 	if (e->present & KHEAL_BPF_F_SIGNAL)
 		printf(" signal=%u", e->signal);
 	if (e->present & KHEAL_BPF_F_CORE_DUMPED)
@@ -252,6 +232,22 @@ static int parse_signals(const char *s, __u64 *mask)
 	return err;
 }
 
+static int parse_ringbuf_kb(const char *s, unsigned int *kb)
+{
+	int err = parse_uint(s, "--ringbuf-kb", kb);
+
+	if (err)
+		return err;
+	if (!kheal_bpf_ringbuf_kb_valid(*kb)) {
+		fprintf(stderr,
+			"kheal-bpf-trace: --ringbuf-kb: '%s' is not a power of two from %u to %u (KiB)\n",
+			s, kheal_bpf_ringbuf_kb_min(),
+			KHEAL_BPF_RINGBUF_KB_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 enum {
 	OPT_HUNG_MS = 256,
 	OPT_DISK_STALL_MS,
@@ -319,7 +315,7 @@ int main(int argc, char **argv)
 				return 2;
 			break;
 		case 'r':
-			if (parse_uint(optarg, "--ringbuf-kb", &opts.ringbuf_kb))
+			if (parse_ringbuf_kb(optarg, &opts.ringbuf_kb))
 				return 2;
 			break;
 		case 'n':

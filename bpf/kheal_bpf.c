@@ -164,6 +164,19 @@ const char *kheal_bpf_probe_name(unsigned int probe)
 					     NULL;
 }
 
+unsigned int kheal_bpf_ringbuf_kb_min(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	return page > 1024 ? page / 1024 : 1;
+}
+
+bool kheal_bpf_ringbuf_kb_valid(unsigned int kb)
+{
+	return kb >= kheal_bpf_ringbuf_kb_min() &&
+	       kb <= KHEAL_BPF_RINGBUF_KB_MAX && !(kb & (kb - 1));
+}
+
 const char *kheal_bpf_kind_subsys(unsigned int kind)
 {
 	switch (kind) {
@@ -785,7 +798,7 @@ static unsigned int ringbuf_bytes(unsigned int kb, unsigned int page)
 	unsigned long want = (unsigned long)(kb ? kb : KHEAL_BPF_RINGBUF_KB_DEFAULT) *
 			     1024, sz = page;
 
-	while (sz < want && sz < (1UL << 30))
+	while (sz < want && sz < KHEAL_BPF_RINGBUF_KB_MAX * 1024UL)
 		sz <<= 1;
 	return sz;
 }

@@ -44,6 +44,7 @@
 #define KHEAL_BPF_HUNG_MS_DEFAULT	10000	/* as kheal.ko's hung_ms */
 #define KHEAL_BPF_DISK_STALL_MS_DEFAULT	5000
 #define KHEAL_BPF_RINGBUF_KB_DEFAULT	1024
+#define KHEAL_BPF_RINGBUF_KB_MAX	(1024 * 1024)	/* 1 GiB */
 
 /* Run-time thresholds; 0 turns the corresponding report off. */
 struct kheal_bpf_config {
@@ -158,6 +159,14 @@ void kheal_bpf_close(struct kheal_bpf *kb);
 
 /* "hung", "oom"...; NULL for a value out of range. */
 const char *kheal_bpf_probe_name(unsigned int probe);
+/*
+ * Ring buffer sizes the kernel takes as they are: a power of two KiB
+ * from one page, kheal_bpf_ringbuf_kb_min(), to KHEAL_BPF_RINGBUF_KB_MAX.
+ * kheal_bpf_open() rounds any other opts->ringbuf_kb up; a CLI checks
+ * with this that the size asked for is the size used.
+ */
+unsigned int kheal_bpf_ringbuf_kb_min(void);
+bool kheal_bpf_ringbuf_kb_valid(unsigned int kb);
 /* The subsystem an event of @kind is about, as kheal.ko names it. */
 const char *kheal_bpf_kind_subsys(unsigned int kind);
 

@@ -28,7 +28,7 @@ out=$(mktemp)
 err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 
-"$trace" -p crash -n 1 -t 20 >"$out" 2>"$err" &
+"$trace" -p crash -n 1 -t 20 -r 4096 -s >"$out" 2>"$err" &
 tpid=$!
 # wait until it is tracing
 i=0
@@ -45,6 +45,8 @@ echo "$line" | grep -Eq '^[0-9]+ task_crash probe=crash pid=[0-9]+ tgid=[0-9]+ c
 ok $? "one line: time, kind, probe, pid, comm, cgroup, signal"
 [ "$(wc -l <"$out")" = 1 ]
 ok $? "exactly one line for one event"
+grep -q "ring buffer 4096 KiB" "$err"
+ok $? "-r 4096: the ring buffer has the size asked for"
 
 "$trace" -p crash,bogus >"$out" 2>"$err"
 rc=$?
@@ -53,6 +55,9 @@ ok $? "unknown probe refused, exit 2, named in the message"
 "$trace" --hung-ms abc >"$out" 2>"$err"
 [ $? = 2 ] && grep -q -- "--hung-ms: not a number: 'abc'" "$err"
 ok $? "bad number refused, exit 2, named in the message"
+"$trace" -r 3000 >"$out" 2>"$err"
+[ $? = 2 ] && grep -q -- "--ringbuf-kb: '3000' is not a power of two from 4 to 1048576 (KiB)" "$err"
+ok $? "a ring buffer size not a power of two refused, with the range"
 
 "$trace" -s -t 1 --retarget rcu_stall=kheal_nope -p rcu_stall,crash >"$out" 2>"$err"
 grep -q "probe rcu_stall: tracepoint kheal_nope is not in this kernel" "$err" &&

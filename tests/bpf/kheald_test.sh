@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # kheald --engine=bpf against real faults on this kernel: a SIGSEGV and a
 # cgroup OOM kill reach its JSON log and its journal, numbered by kheald
-# from 1; restarted, it numbers on after its journal, nothing twice.
+# from 1; restarted, it numbers on after its journal, nothing twice. It
+# runs with a 4 MiB ring buffer (--ringbuf-kb 4096), not the default.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 agent=$here/../../agent
@@ -64,8 +65,9 @@ trap cleanup EXIT
 
 start_kheald() {
 	: >"$t/err"
-	"$agent/kheald" --engine=bpf --hung-ms 1000 --quiet --journal "$t/j" \
-		--log "$t/l" --pidfile "$t/p" --state "$t/s" 2>>"$t/err" &
+	"$agent/kheald" --engine=bpf --hung-ms 1000 --ringbuf-kb 4096 --quiet \
+		--journal "$t/j" --log "$t/l" --pidfile "$t/p" --state "$t/s" \
+		2>>"$t/err" &
 	kpid=$!
 	wait_for 20 grep -q "BPF probes: " "$t/err"
 }
@@ -111,6 +113,8 @@ start_kheald
 ok $? "kheald --engine=bpf starts and attaches its probes"
 grep -q "^kheald: engine bpf (--engine=bpf)$" "$t/err"
 ok $? "it says which engine runs and why"
+grep -q "ring buffer 4096 KiB;" "$t/err"
+ok $? "its ring buffer has the size asked for (--ringbuf-kb 4096)"
 
 run segv "$trigger" signal 11 kh-agent-segv
 is $? 139 "the child died of SIGSEGV"

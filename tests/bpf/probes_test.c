@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,6 +31,11 @@
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define HUNG_MS		300
 #define WAIT_MS		5000
+/*
+ * For a task to reach a sleep: costs nothing when it gets there, and a
+ * loaded VM under TCG may take seconds to schedule it.
+ */
+#define STATE_MS	30000
 
 static char trigger_path[PATH_MAX];
 static struct kheal_ksyms *ksyms;
@@ -236,22 +242,49 @@ static char proc_state(pid_t pid)
 	return p && p[1] == ' ' ? p[2] : 0;
 }
 
-static bool proc_wchan_is(pid_t pid, const char *want)
+/* /proc/PID/NAME, whole and NUL-terminated; "" if it cannot be read. */
+static void proc_text(pid_t pid, const char *name, char *buf, size_t size)
 {
-	char path[64], buf[128];
-	ssize_t n;
+	char path[64];
+	ssize_t n = -1;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
 	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
+	if (fd >= 0) {
+		n = read(fd, buf, size - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+static bool proc_wchan_is(pid_t pid, const char *want)
+{
+	char buf[128];
+
+	proc_text(pid, "wchan", buf, sizeof(buf));
 	return !strcmp(buf, want);
+}
+
+/* The system call @pid sleeps in; -1 when it runs, or is gone. */
+static long proc_syscall(pid_t pid)
+{
+	char buf[256];
+
+	proc_text(pid, "syscall", buf, sizeof(buf));
+	return buf[0] >= '0' && buf[0] <= '9' ? strtol(buf, NULL, 10) : -1;
+}
+
+/* State, wchan and system call of @pid, for a failed check. */
+static void diag_task(pid_t pid)
+{
+	char wchan[128], sc[256];
+
+	proc_text(pid, "wchan", wchan, sizeof(wchan));
+	proc_text(pid, "syscall", sc, sizeof(sc));
+	sc[strcspn(sc, " \n")] = '\0';
+	tap_diag("  pid %d: state %c, wchan %s, syscall %s", pid,
+		 proc_state(pid) ? proc_state(pid) : '?', wchan, sc);
 }
 
 static bool wait_until(bool (*cond)(pid_t, const void *), pid_t pid,
@@ -291,15 +324,20 @@ static pid_t spawn_sleeper(const char *comm)
 {
 	pid_t pid = spawn(NULL, NULL, "sleep", comm, NULL);
 
-	if (pid > 0 && !wait_until(has_comm, pid, comm, WAIT_MS))
+	if (pid > 0 && !wait_until(has_comm, pid, comm, STATE_MS))
 		tap_diag("%s never took its name", comm);
 	return pid;
 }
 
+/*
+ * Waiting for a FUSE answer in system call *@arg (a long). open() waits
+ * on FUSE too (LOOKUP, OPEN): a SIGUSR1 sent there is spent before the
+ * read or close that was meant, which then sleeps interruptibly, in S.
+ */
 static bool in_fuse_wait(pid_t pid, const void *arg)
 {
-	(void)arg;
-	return proc_wchan_is(pid, "request_wait_answer");
+	return proc_syscall(pid) == *(const long *)arg &&
+	       proc_wchan_is(pid, "request_wait_answer");
 }
 
 static bool in_state(pid_t pid, const void *arg)
@@ -511,6 +549,7 @@ static void test_hung_task(struct kheal_bpf *kb, struct ev_log *log,
 {
 	struct match hung = { .kind = KHEAL_EVENT_HUNG_TASK, .comm = "kh-hung" };
 	struct match res = { .kind = KHEAL_EVENT_HUNG_TASK_RESOLVED, .comm = "kh-hung" };
+	const long sys_close = SYS_close;
 	const struct kheal_bpf_event *e;
 	char path[128], d = 'D';
 	uint64_t d_since, d_ms;
@@ -519,14 +558,18 @@ static void test_hung_task(struct kheal_bpf *kb, struct ev_log *log,
 	fuse_path(fs, "hang", path, sizeof(path));
 	pid = spawn(NULL, NULL, "close-hang", path, "kh-hung", NULL);
 	/* close() waits interruptibly first; a signal makes it forced. */
-	if (!tap_ok(wait_until(in_fuse_wait, pid, NULL, WAIT_MS),
-		    "hung_task: close() waits on the FUSE flush"))
+	if (!tap_ok(wait_until(in_fuse_wait, pid, &sys_close, STATE_MS),
+		    "hung_task: close() waits on the FUSE flush")) {
+		diag_task(pid);
 		goto out;
+	}
 	kill(pid, SIGUSR1);
 	d_since = now_ms();
-	if (!tap_ok(wait_until(in_state, pid, &d, WAIT_MS),
-		    "hung_task: the task is in D state"))
+	if (!tap_ok(wait_until(in_state, pid, &d, STATE_MS),
+		    "hung_task: the task is in D state")) {
+		diag_task(pid);
 		goto out;
+	}
 
 	e = wait_for(kb, log, &hung, WAIT_MS);
 	if (!tap_ok(e != NULL, "hung_task: reported"))
@@ -561,23 +604,240 @@ static void test_killable_not_hung(struct kheal_bpf *kb, struct ev_log *log,
 				   struct fuse_fs *fs)
 {
 	struct match hung = { .kind = KHEAL_EVENT_HUNG_TASK, .comm = "kh-killable" };
+	const long sys_read = SYS_read;
 	char path[128], d = 'D';
 	pid_t pid;
 
 	fuse_path(fs, "hang-read", path, sizeof(path));
 	pid = spawn(NULL, NULL, "read-hang", path, "kh-killable", NULL);
-	if (!tap_ok(wait_until(in_fuse_wait, pid, NULL, WAIT_MS),
-		    "killable_d_state_not_reported: read() waits on FUSE"))
+	if (!tap_ok(wait_until(in_fuse_wait, pid, &sys_read, STATE_MS),
+		    "killable_d_state_not_reported: read() waits on FUSE")) {
+		diag_task(pid);
 		goto out;
+	}
 	kill(pid, SIGUSR1);	/* now TASK_KILLABLE: D in /proc, not hung */
-	tap_ok(wait_until(in_state, pid, &d, WAIT_MS),
-	       "killable_d_state_not_reported: /proc says D");
+	if (!tap_ok(wait_until(in_state, pid, &d, STATE_MS),
+		    "killable_d_state_not_reported: /proc says D"))
+		diag_task(pid);
 	pump(kb, 3 * HUNG_MS + 500);
 	tap_is_u64(count(log, &hung), 0,
 		   "killable_d_state_not_reported: no hung_task");
 out:
 	fuse_release(fs);
 	reap(pid);
+}
+
+/*
+ * Asleep in write() in the FUSE write path, not on a FUSE answer: on
+ * the inode's i_rwsem. The lock's own frames are scheduler code, which
+ * wchan and /proc/PID/stack leave out.
+ */
+static bool on_inode_lock(pid_t pid, const void *arg)
+{
+	char wchan[128];
+
+	(void)arg;
+	proc_text(pid, "wchan", wchan, sizeof(wchan));
+	return proc_syscall(pid) == SYS_pwrite64 && proc_state(pid) == 'D' &&
+	       !strncmp(wchan, "fuse_", 5) && strstr(wchan, "write_iter");
+}
+
+/* Of writers @w[2], the one in a FUSE wait while the other is on i_rwsem. */
+static pid_t write_holder(const pid_t *w)
+{
+	const long sys_pwrite = SYS_pwrite64;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (in_fuse_wait(w[i], &sys_pwrite) &&
+		    on_inode_lock(w[!i], NULL))
+			return w[i];
+	return 0;
+}
+
+static bool writers_settled(pid_t pid, const void *arg)
+{
+	(void)pid;
+	return write_holder(arg) != 0;
+}
+
+/* Requests the FUSE connection of @dev waits on (fusectl), or -errno. */
+static long fuse_waiting(dev_t dev, bool *mounted)
+{
+	const char *ctl = "/sys/fs/fuse/connections";
+	char path[96], buf[32];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%u/waiting", ctl, minor(dev));
+	if (access(path, F_OK) && !mount("fusectl", ctl, "fusectl", 0, NULL))
+		*mounted = true;
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/* Both writers gone within @ms; their wait statuses in @status. */
+static bool reap_within(const pid_t *w, int *status, unsigned int ms)
+{
+	uint64_t end = now_ms() + ms;
+	bool done[2] = { false, false };
+	int i;
+
+	while (!done[0] || !done[1]) {
+		for (i = 0; i < 2; i++)
+			if (!done[i] && waitpid(w[i], &status[i], WNOHANG) > 0)
+				done[i] = true;
+		if (now_ms() >= end)
+			return false;
+		usleep(10000);
+	}
+	return true;
+}
+
+/*
+ * Two writers of hang-write: one holds i_rwsem waiting killably for a
+ * WRITE the server leaves unread, the other sleeps on i_rwsem in exact
+ * TASK_UNINTERRUPTIBLE, a hung task. SIGKILL frees both, the server
+ * still never answering: what a service stuck on a dead filesystem
+ * needs from kheal.
+ */
+static void test_write_hang(struct kheal_bpf *kb, struct ev_log *log,
+			    struct fuse_fs *fs)
+{
+	const long sys_pwrite = SYS_pwrite64;
+	struct match hung = { .kind = KHEAL_EVENT_HUNG_TASK };
+	pid_t w[2] = { -1, -1 }, holder, waiter;
+	const struct kheal_bpf_event *e;
+	char path[128], stack[4096], d = 'D';
+	int status[2] = { 0, 0 };
+	bool ctl_mounted = false;
+	uint64_t t0;
+	struct stat sb;
+	long waiting;
+
+	if (!tap_ok(stat(fs->mnt, &sb) == 0, "write_hang: the mount answers"))
+		return;
+	fuse_path(fs, "hang-write", path, sizeof(path));
+	w[0] = spawn(NULL, NULL, "write-hang", path, "kh-writer-0", NULL);
+	if (!tap_ok(wait_until(in_fuse_wait, w[0], &sys_pwrite, STATE_MS),
+		    "write_hang: the first write() waits on FUSE")) {
+		diag_task(w[0]);
+		goto out;
+	}
+	w[1] = spawn(NULL, NULL, "write-hang", path, "kh-writer-1", NULL);
+	if (!tap_ok(wait_until(writers_settled, 0, w, STATE_MS),
+		    "write_hang: one writer holds i_rwsem in a FUSE wait, "
+		    "the other sleeps on it")) {
+		diag_task(w[0]);
+		diag_task(w[1]);
+		goto out;
+	}
+	holder = write_holder(w);
+	waiter = holder == w[0] ? w[1] : w[0];
+
+	kill(holder, SIGUSR1);	/* its wait for the answer: now killable */
+	if (!tap_ok(wait_until(in_state, holder, &d, STATE_MS),
+		    "write_hang: the holder waits killably: /proc says D"))
+		diag_task(holder);
+	proc_text(waiter, "stack", stack, sizeof(stack));
+	if (!tap_ok(on_inode_lock(waiter, NULL) && strstr(stack, "vfs_write") &&
+		    !strstr(stack, "request_wait_answer"),
+		    "write_hang: the other is in D in the FUSE write path, "
+		    "not waiting on FUSE")) {
+		diag_task(waiter);
+		tap_diag("  stack:\n%s", stack);
+	}
+	waiting = fuse_waiting(sb.st_dev, &ctl_mounted);
+	if (waiting < 0)
+		tap_skip("write_hang: one FUSE request outstanding",
+			 "no fusectl here");
+	else
+		tap_is_u64(waiting, 1, "write_hang: one FUSE request "
+			   "outstanding: the other waits on i_rwsem alone");
+
+	hung.pid = waiter;
+	e = wait_for(kb, log, &hung, WAIT_MS);
+	if (tap_ok(e != NULL,
+		   "write_hang: the one on i_rwsem is reported hung"))
+		tap_ok(stack_has(e, "fuse_file_write_iter") ||
+		       stack_has(e, "fuse_direct_write_iter"),
+		       "write_hang: its stack shows the FUSE write path");
+	pump(kb, 3 * HUNG_MS);
+	hung.pid = holder;
+	tap_is_u64(count(log, &hung), 0,
+		   "write_hang: the killable holder is not reported");
+
+	t0 = now_ms();
+	kill(w[0], SIGKILL);
+	kill(w[1], SIGKILL);
+	if (tap_ok(reap_within(w, status, 10000),
+		   "write_hang: SIGKILL ends both within 10 s, unanswered")) {
+		tap_diag("  both gone in %" PRIu64 " ms", now_ms() - t0);
+		tap_ok(WIFSIGNALED(status[0]) &&
+		       WTERMSIG(status[0]) == SIGKILL &&
+		       WIFSIGNALED(status[1]) &&
+		       WTERMSIG(status[1]) == SIGKILL,
+		       "write_hang: both died of SIGKILL");
+		w[0] = w[1] = -1;
+	} else {
+		diag_task(w[0]);
+		diag_task(w[1]);
+	}
+out:
+	if (ctl_mounted)
+		umount2("/sys/fs/fuse/connections", MNT_DETACH);
+	/* A WRITE the server read is waited for to the end: answer it. */
+	if (w[0] > 0)
+		kill(w[0], SIGKILL);
+	if (w[1] > 0)
+		kill(w[1], SIGKILL);
+	fuse_release(fs);
+	if (w[0] > 0)
+		reap(w[0]);
+	if (w[1] > 0)
+		reap(w[1]);
+}
+
+/* "release" answers every WRITE with 0 bytes: both writers finish. */
+static void test_write_hang_released(struct fuse_fs *fs)
+{
+	const long sys_pwrite = SYS_pwrite64;
+	pid_t w[2] = { -1, -1 };
+	int status[2] = { 0, 0 };
+	char path[128];
+
+	fuse_path(fs, "hang-write", path, sizeof(path));
+	w[0] = spawn(NULL, NULL, "write-hang", path, "kh-writer-0", NULL);
+	if (wait_until(in_fuse_wait, w[0], &sys_pwrite, STATE_MS))
+		w[1] = spawn(NULL, NULL, "write-hang", path, "kh-writer-1",
+			     NULL);
+	if (!tap_ok(w[1] > 0 && wait_until(writers_settled, 0, w, STATE_MS),
+		    "write_hang_released: two writers hang again")) {
+		diag_task(w[0]);
+		if (w[1] > 0)
+			diag_task(w[1]);
+	}
+	fuse_release(fs);
+	if (tap_ok(w[1] > 0 && reap_within(w, status, 10000),
+		   "write_hang_released: both finish after \"release\"")) {
+		tap_ok(WIFEXITED(status[0]) && !WEXITSTATUS(status[0]) &&
+		       WIFEXITED(status[1]) && !WEXITSTATUS(status[1]),
+		       "write_hang_released: both exit 0");
+		return;
+	}
+	kill(w[0], SIGKILL);
+	reap(w[0]);
+	if (w[1] > 0) {
+		kill(w[1], SIGKILL);
+		reap(w[1]);
+	}
 }
 
 static int write_file(const char *path, const char *val)
@@ -621,6 +881,7 @@ static void test_hung_kernel(struct ev_log *log_all, struct kheal_bpf *all,
 {
 	struct match hung = { .kind = KHEAL_EVENT_HUNG_TASK, .comm = "kh-hung-k" };
 	char timeout[32], warnings[32], panic[32], path[128], d = 'D';
+	const long sys_close = SYS_close;
 	struct ev_log log = { 0 };
 	const struct kheal_bpf_event *e;
 	struct kheal_bpf_status st;
@@ -643,9 +904,9 @@ static void test_hung_kernel(struct ev_log *log_all, struct kheal_bpf *all,
 
 	fuse_path(fs, "hang", path, sizeof(path));
 	pid = spawn(NULL, NULL, "close-hang", path, "kh-hung-k", NULL);
-	wait_until(in_fuse_wait, pid, NULL, WAIT_MS);
+	wait_until(in_fuse_wait, pid, &sys_close, STATE_MS);
 	kill(pid, SIGUSR1);
-	wait_until(in_state, pid, &d, WAIT_MS);
+	wait_until(in_state, pid, &d, STATE_MS);
 	write_file(HUNG_SYSCTL "warnings", "0");
 	write_file(HUNG_SYSCTL "timeout_secs", "1");
 
@@ -1101,6 +1362,8 @@ int main(int argc, char **argv)
 	if (tap_ok(fuse_start(&fs) == 0, "FUSE test filesystem mounted")) {
 		test_hung_task(kb, &log, &fs);
 		test_killable_not_hung(kb, &log, &fs);
+		test_write_hang(kb, &log, &fs);
+		test_write_hang_released(&fs);
 		test_hung_kernel(&log, kb, &fs);
 		test_block(kb, &log, &fs);
 	}

@@ -12,6 +12,9 @@
  *   kheal-trigger fuse MNT             serve a FUSE filesystem on MNT:
  *       hang       FLUSH (on close) is answered only on "release"
  *       hang-read  READ is answered only on "release" (stdin)
+ *       hang-write WRITE is answered only on "release", and while two
+ *              opens of it are open the server reads no request at all
+ *              (below)
  *       disk   64 MiB: [16,32) MiB answered after --slow-ms (default
  *              400), [32,48) MiB fail with EIO, the rest reads zeros
  *     prints "ready" once mounted; stdin "release" answers what hangs,
@@ -19,6 +22,26 @@
  *   kheal-trigger close-hang PATH COMM open PATH, close it (FLUSH hangs)
  *   kheal-trigger read-hang PATH COMM  open PATH, read it (on hang-read,
  *                                      READ hangs)
+ *   kheal-trigger write-hang PATH COMM open PATH, write to it until a
+ *                                      write returns 0 (on hang-write,
+ *                                      a WRITE hangs; exits 0 after
+ *                                      "release")
+ *
+ * Two write-hang on one hang-write make a hung task that SIGKILL cures,
+ * as a service stuck on a dead network filesystem is: one writer holds
+ * the inode's i_rwsem (FUSE allows one direct write at a time) while it
+ * waits for the answer to its WRITE, the other sleeps in down_write() in
+ * TASK_UNINTERRUPTIBLE, which khungtaskd and kheal report. A FUSE
+ * request the server has read is waited for uninterruptibly once a
+ * fatal signal comes, so the server must not read that WRITE: the first
+ * writer's WRITE is held until the second one opens the file; the
+ * server answers it, answers the OPEN, then stops reading /dev/fuse
+ * until "release". The next WRITE, whichever writer's, stays unread: its
+ * writer waits killably (after a SIGUSR1; interruptibly before), holding
+ * i_rwsem. SIGKILL to both: the unread WRITE is withdrawn, its writer
+ * exits, the other takes i_rwsem and exits too (FOPEN_NOFLUSH: no FLUSH
+ * on close to wait for). "release" answers every WRITE with 0 bytes:
+ * the writers exit 0.
  *
  * COMM is the name the dying or hung task takes (prctl PR_SET_NAME), so
  * that the test can tell its events from anything else on the host.
@@ -30,6 +53,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +75,8 @@
 #define NODE_HANG	2
 #define NODE_DISK	3
 #define NODE_HANG_READ	4
+#define NODE_HANG_WRITE	5
+#define HANG_WRITE_SIZE	4096
 #define MAX_PENDING	64
 #define FUSE_BUF	(1024 * 1024 + 4096)
 
@@ -204,13 +230,44 @@ static int cmd_read_hang(const char *path, const char *comm)
 	return 0;
 }
 
+/* Writes at offset 0 until the server answers a WRITE with 0 bytes. */
+static int cmd_write_hang(const char *path, const char *comm)
+{
+	static char buf[HANG_WRITE_SIZE];
+	ssize_t n;
+	int fd;
+
+	catch_usr1();
+	set_comm(comm);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		die(path);
+	do {
+		n = pwrite(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno != EINTR)
+			die("write");
+	} while (n != 0);
+	close(fd);
+	return 0;
+}
+
 /* FUSE server */
+
+/* A request held until "release"; a WRITE is answered with @size. */
+struct pending {
+	uint64_t unique;
+	bool write;
+	uint32_t size;
+};
 
 struct fuse_srv {
 	int fd;
 	unsigned int slow_ms;
-	uint64_t pending[MAX_PENDING];	/* unanswered READ/FLUSH on hang */
+	struct pending pending[MAX_PENDING];	/* unanswered on hang* */
 	unsigned int n_pending;
+	unsigned int hw_open;	/* opens of hang-write not yet released */
+	bool frozen;		/* reading no request until "release" */
+	bool hw_pass;		/* released: WRITEs answered at once */
 };
 
 static void reply(struct fuse_srv *s, uint64_t unique, int error,
@@ -242,7 +299,7 @@ static void fill_attr(struct fuse_attr *a, uint64_t node)
 		a->nlink = 2;
 	} else {
 		a->mode = S_IFREG | 0644;
-		a->size = node == NODE_DISK ? DISK_SIZE : 4096;
+		a->size = node == NODE_DISK ? DISK_SIZE : HANG_WRITE_SIZE;
 		a->blocks = a->size / 512;
 	}
 }
@@ -253,6 +310,56 @@ static void sleep_ms(unsigned int ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+}
+
+static void hold(struct fuse_srv *s, uint64_t unique, bool write,
+		 uint32_t size)
+{
+	if (s->n_pending < MAX_PENDING)
+		s->pending[s->n_pending++] = (struct pending){
+			.unique = unique,
+			.write = write,
+			.size = size,
+		};
+}
+
+static void reply_write(struct fuse_srv *s, uint64_t unique, uint32_t size)
+{
+	struct fuse_write_out o = { .size = size };
+
+	reply(s, unique, 0, &o, sizeof(o));
+}
+
+/*
+ * Answers the held requests: READ with EOF, FLUSH with success, WRITE
+ * with all its bytes written (@write_all) or none (the writer stops).
+ */
+static void release_pending(struct fuse_srv *s, bool write_all)
+{
+	struct pending *p;
+
+	while (s->n_pending) {
+		p = &s->pending[--s->n_pending];
+		if (p->write)
+			reply_write(s, p->unique, write_all ? p->size : 0);
+		else
+			reply(s, p->unique, 0, NULL, 0);
+	}
+}
+
+/* A second writer of hang-write: see the comment at the top. */
+static void open_hang_write(struct fuse_srv *s, uint64_t unique)
+{
+	struct fuse_open_out o = {
+		.fh = NODE_HANG_WRITE,
+		.open_flags = FOPEN_DIRECT_IO | FOPEN_NOFLUSH,
+	};
+
+	if (++s->hw_open == 2 && !s->hw_pass) {
+		release_pending(s, true);
+		s->frozen = true;
+	}
+	reply(s, unique, 0, &o, sizeof(o));
 }
 
 static void serve_one(struct fuse_srv *s, const char *buf)
@@ -288,6 +395,8 @@ static void serve_one(struct fuse_srv *s, const char *buf)
 			o.nodeid = NODE_DISK;
 		else if (!strcmp(name, "hang-read"))
 			o.nodeid = NODE_HANG_READ;
+		else if (!strcmp(name, "hang-write"))
+			o.nodeid = NODE_HANG_WRITE;
 		else {
 			reply(s, in->unique, -ENOENT, NULL, 0);
 			break;
@@ -308,6 +417,10 @@ static void serve_one(struct fuse_srv *s, const char *buf)
 		struct fuse_open_out o = { .fh = in->nodeid,
 					   .open_flags = FOPEN_DIRECT_IO };
 
+		if (in->nodeid == NODE_HANG_WRITE) {
+			open_hang_write(s, in->unique);
+			break;
+		}
 		reply(s, in->unique, 0, &o, sizeof(o));
 		break;
 	}
@@ -316,8 +429,7 @@ static void serve_one(struct fuse_srv *s, const char *buf)
 		size_t len = r->size;
 
 		if (in->nodeid == NODE_HANG_READ) {
-			if (s->n_pending < MAX_PENDING)
-				s->pending[s->n_pending++] = in->unique;
+			hold(s, in->unique, false, 0);
 			break;
 		}
 		if (r->offset >= BAD_FROM && r->offset < BAD_TO) {
@@ -335,15 +447,30 @@ static void serve_one(struct fuse_srv *s, const char *buf)
 		reply(s, in->unique, 0, zeros, len);
 		break;
 	}
+	case FUSE_WRITE: {
+		const struct fuse_write_in *w = arg;
+
+		if (in->nodeid != NODE_HANG_WRITE)
+			reply(s, in->unique, -EROFS, NULL, 0);
+		else if (s->hw_pass)
+			reply_write(s, in->unique, 0);
+		else
+			hold(s, in->unique, true, w->size);
+		break;
+	}
 	case FUSE_FLUSH:
 		if (in->nodeid == NODE_HANG) {
-			if (s->n_pending < MAX_PENDING)
-				s->pending[s->n_pending++] = in->unique;
+			hold(s, in->unique, false, 0);
 			break;
 		}
 		reply(s, in->unique, 0, NULL, 0);
 		break;
 	case FUSE_RELEASE:
+		if (in->nodeid == NODE_HANG_WRITE && s->hw_open &&
+		    !--s->hw_open)
+			s->hw_pass = false;
+		reply(s, in->unique, 0, NULL, 0);
+		break;
 	case FUSE_DESTROY:
 		reply(s, in->unique, 0, NULL, 0);
 		break;
@@ -354,12 +481,6 @@ static void serve_one(struct fuse_srv *s, const char *buf)
 	default:
 		reply(s, in->unique, -ENOSYS, NULL, 0);
 	}
-}
-
-static void release_pending(struct fuse_srv *s)
-{
-	while (s->n_pending)
-		reply(s, s->pending[--s->n_pending], 0, NULL, 0);
 }
 
 static int cmd_fuse(const char *mnt, unsigned int slow_ms)
@@ -383,13 +504,14 @@ static int cmd_fuse(const char *mnt, unsigned int slow_ms)
 	printf("ready\n");
 	fflush(stdout);
 
-	pfd[0].fd = s.fd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = STDIN_FILENO;
 	pfd[1].events = POLLIN;
 	for (;;) {
 		ssize_t n;
 
+		/* Frozen: requests stay queued in the kernel, unread. */
+		pfd[0].fd = s.frozen ? -1 : s.fd;
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -400,10 +522,13 @@ static int cmd_fuse(const char *mnt, unsigned int slow_ms)
 			if (n <= 0 || !strncmp(line, "quit", 4))
 				break;
 			line[n] = '\0';
-			if (!strncmp(line, "release", 7))
-				release_pending(&s);
+			if (!strncmp(line, "release", 7)) {
+				release_pending(&s, false);
+				s.frozen = false;
+				s.hw_pass = s.hw_open > 0;
+			}
 		}
-		if (pfd[0].revents) {
+		if (pfd[0].revents && !s.frozen) {
 			n = read(s.fd, buf, FUSE_BUF);
 			if (n < 0 && (errno == EINTR || errno == ENOENT ||
 				      errno == EAGAIN))
@@ -415,7 +540,7 @@ static int cmd_fuse(const char *mnt, unsigned int slow_ms)
 			serve_one(&s, buf);
 		}
 	}
-	release_pending(&s);
+	release_pending(&s, false);
 	umount2(mnt, MNT_DETACH);
 	close(s.fd);
 	free(buf);
@@ -428,7 +553,7 @@ static void usage(void)
 		"usage: kheal-trigger signal SIG COMM | threads-segv COMM N |\n"
 		"       exit CODE COMM | sleep COMM | hog MB COMM |\n"
 		"       fuse MNT [--slow-ms MS] | close-hang PATH COMM |\n"
-		"       read-hang PATH COMM\n");
+		"       read-hang PATH COMM | write-hang PATH COMM\n");
 	exit(2);
 }
 
@@ -460,6 +585,8 @@ int main(int argc, char **argv)
 		return cmd_close_hang(argv[2], argv[3]);
 	if (!strcmp(argv[1], "read-hang") && argc == 4)
 		return cmd_read_hang(argv[2], argv[3]);
+	if (!strcmp(argv[1], "write-hang") && argc == 4)
+		return cmd_write_hang(argv[2], argv[3]);
 	usage();
 	return 2;
 }

@@ -3,10 +3,9 @@
 # kheal.ko loaded beside it: each probe sees its real fault (a FUSE
 # request left unanswered in D state, a cgroup OOM, EIO and a slow read
 # through a loop device over FUSE, crashing processes), a probe whose
-# tracepoint is missing is disabled alone, ring-buffer drops are counted.
-# Not yet in `make vm`: on 6.1 under load, "killable_d_state_not_reported:
-# /proc says D" failed once (109 of 110 passed); run it with
-# `make vm-bpf` until that is understood.
+# tracepoint is missing is disabled alone, ring-buffer drops are counted,
+# two FUSE writers make a hung task that SIGKILL ends. `make vm-bpf` runs
+# this test alone.
 # timeout: 300
 # modules: fuse loop
 # binaries: tests/bpf/probes_test tests/bpf/kheal-trigger
