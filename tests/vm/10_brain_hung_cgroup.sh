@@ -6,7 +6,7 @@
 # autonomous, opens an incident, diagnoses it at 0.9 (it knows where the
 # task waits), and runs the shipped runbook hung-task-in-cgroup: freeze
 # /svc (tasks in D state cannot freeze; the step says so and goes on),
-# kill it, verify it is empty. Checked from outside kheal: the cgroup is
+# kill it, thaw it, verify it is empty. Checked from outside kheal: the cgroup is
 # empty and both writers died of SIGKILL. Then the task is healthy again
 # and `khealctl journal verify` passes.
 # timeout: 300
@@ -14,7 +14,7 @@
 # binaries: tests/bpf/kheal-trigger
 . /kheal/tests/lib.sh
 . /kheal/tests/kheal.sh
-plan 19
+plan 20
 
 cg=/sys/fs/cgroup/svc
 mnt=/tmp/fuse
@@ -45,6 +45,7 @@ wait_for 60 "the incident is resolved" \
 diag "fault to resolved: $(($(uptime_ms) - t0)) ms"
 
 is "$(cat $cg/cgroup.procs)" "" "$cg is empty (read from cgroup.procs)"
+is "$(cat $cg/cgroup.freeze)" 0 "and thawed, ready for the service's restart"
 # Whatever kheal did, nothing below may wait on a hung task.
 echo 1 >$cg/cgroup.kill
 svc_release "$mnt"
