@@ -6,9 +6,9 @@
 # autonomous, opens an incident, diagnoses it at 0.9 (it knows where the
 # task waits), and runs the shipped runbook hung-task-in-cgroup: freeze
 # /svc (tasks in D state cannot freeze; the step says so and goes on),
-# kill it, thaw it, verify it is empty. Checked from outside kheal: the cgroup is
-# empty and both writers died of SIGKILL. Then the task is healthy again
-# and `khealctl journal verify` passes.
+# kill it, thaw it, verify it is empty. Checked from outside kheal: the
+# cgroup is empty and thawed, and both writers died of SIGKILL. Then the
+# task is healthy again and `khealctl journal verify` passes.
 # timeout: 300
 # modules: fuse
 # binaries: tests/bpf/kheal-trigger
