@@ -16,10 +16,14 @@
  * whose root is the agent's cgroup namespace root, so that the paths in
  * <proc_root>/PID/cgroup name directories below it.
  */
+struct Kheal__Context;
+
 struct kheal_exec_ctx {
 	const char *cgroup_root;	/* "/sys/fs/cgroup"; NULL: none */
 	const char *proc_root;		/* "/proc" */
 	pid_t self;			/* the agent, getpid() */
+	/* What was recorded when the incident acted on opened (service.h). */
+	const struct Kheal__Context *incident;
 };
 
 /*

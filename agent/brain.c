@@ -388,6 +388,12 @@ static int expand(struct kheal_brain *b, struct kheal_incident *inc,
 	return 0;
 }
 
+static void acting(struct kheal_brain *b, const struct kheal_incident *inc)
+{
+	if (b->ops->acting)
+		b->ops->acting(b->arg, inc);
+}
+
 /* Whether the incident's subsystem is healthy: the one check the brain runs. */
 static int subsystem_healthy(struct kheal_brain *b, const char *id,
 			     struct kheal_err *err)
@@ -414,6 +420,7 @@ static int run_check(struct kheal_brain *b, struct kheal_incident *inc,
 		return ret;
 	if (b->cfg.dry_run)
 		return 1;
+	acting(b, inc);
 	if (!strcmp(p->check->name, "subsystem.healthy"))
 		return subsystem_healthy(b, argv[0], err);
 	if (!p->check->check)
@@ -473,6 +480,8 @@ static int run_steps(struct kheal_brain *b, struct kheal_incident *inc,
 		log.time_ns = now;
 		ret = expand(b, inc, s->action->params, s->args, buf, argv, &log,
 			     &err);
+		if (!ret && !b->cfg.dry_run)
+			acting(b, inc);
 		if (!ret && !b->cfg.dry_run)
 			ret = s->action->exec ?
 			      s->action->exec(argv, s->timeout_ms,

@@ -41,6 +41,8 @@ struct kheal_brain_ops {
 	uint64_t (*now)(void *arg);
 	/* Something an operator should read (stderr). */
 	void (*note)(void *arg, const char *msg);
+	/* About to run actions or checks for @inc (its context, say). */
+	void (*acting)(void *arg, const struct kheal_incident *inc);
 };
 
 struct kheal_brain_cfg {

@@ -14,7 +14,7 @@ BRAIN_SAN_OBJS	:= $(patsubst %,$(S)/%.o,$(BRAIN))
 BRAIN_TESTS	:= $(addprefix $(S)/,test_runbook test_health test_autonomy)
 # What the brain uses of the rest of the agent.
 BRAIN_USES	:= $(patsubst %,$(S)/%.o,err json event actions actions_netdev \
-		   rtnl)
+		   rtnl service kheal.pb-c)
 RUNBOOKS_DIR	:= $(abspath ../runbooks)
 
 LDLIBS		+= $(shell pkg-config --libs yaml-0.1)
@@ -42,9 +42,9 @@ check-brain: $(BRAIN_TESTS)
 # The executors of runbook actions and checks (runbook.c's tables point at
 # them; the network ones use rtnl.c) and the incident context. Their tests
 # link only what they use.
-EXEC		:= actions actions_netdev rtnl context
-EXEC_USES	:= $(patsubst %,$(S)/%.o,actions actions_netdev rtnl runbook err \
-		   json event)
+EXEC		:= actions actions_netdev rtnl service context
+EXEC_USES	:= $(patsubst %,$(S)/%.o,actions actions_netdev rtnl service runbook \
+		   err json event kheal.pb-c)
 
 $(O)/libkheal.a: $(patsubst %,$(O)/%.o,$(EXEC))
 $(S)/libkheal.a: $(patsubst %,$(S)/%.o,$(EXEC))
@@ -52,8 +52,7 @@ $(S)/libkheal.a: $(patsubst %,$(S)/%.o,$(EXEC))
 $(S)/test_actions: $(S)/test_actions.o $(EXEC_USES) $(S)/cgroup.o
 	$(CC) $(LDFLAGS) $(SAN) -o $@ $^ $(LDLIBS) -lcmocka
 
-$(S)/test_context: $(S)/test_context.o $(S)/context.o $(EXEC_USES) \
-		   $(S)/kheal.pb-c.o
+$(S)/test_context: $(S)/test_context.o $(S)/context.o $(EXEC_USES)
 	$(CC) $(LDFLAGS) $(SAN) -o $@ $^ $(LDLIBS) -lcmocka
 
 # What decides: incidents, diagnosis, the brain that runs runbooks, its

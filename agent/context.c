@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "context.h"
+#include "service.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -254,7 +255,8 @@ int kheal_context_gather(const struct kheal_event *ev,
 			goto oom;
 	}
 	if (x && kheal_event_has(ev, KHEAL_A_CGROUP_PATH) &&
-	    cgroup(x, ev->cgroup_path, c))
+	    (cgroup(x, ev->cgroup_path, c) ||
+	     kheal_service_record(x, ev->cgroup_path, c)))
 		goto oom;
 	*out = c;
 	return 0;

@@ -561,11 +561,20 @@ static void brain_note(void *arg, const char *msg)
 	on_note(msg, arg);
 }
 
+/* The executors see what was recorded when the incident opened. */
+static void brain_acting(void *arg, const struct kheal_incident *inc)
+{
+	struct daemon *d = arg;
+
+	d->exec.incident = inc->context;
+}
+
 static const struct kheal_brain_ops brain_ops = {
 	.journal = brain_journal,
 	.context = brain_context,
 	.now = brain_now,
 	.note = brain_note,
+	.acting = brain_acting,
 };
 
 /*

@@ -21,6 +21,7 @@
 #include <yaml.h>
 
 #include "actions.h"
+#include "service.h"
 #include "json.h"
 #include "runbook.h"
 
@@ -98,6 +99,9 @@ const struct kheal_action kheal_actions[] = {
 	{ "notify", KHEAL_RISK_LOW, false,
 	  { { "message", KHEAL_PARAM_STR, true, NULL },
 	    P_TARGET("journal") }, kheal_action_notify },
+	/* Starting what was killed again cannot make it worse than dead. */
+	{ "service.restart", KHEAL_RISK_LOW, true, { P_CGROUP },
+	  kheal_action_service_restart },
 	/* A link taken down comes back up; a failover moves a whole bond. */
 	{ "netdev.down", KHEAL_RISK_LOW, true, { P_DEV },
 	  kheal_action_netdev_down },
@@ -111,6 +115,7 @@ const size_t kheal_nactions = ARRAY_SIZE(kheal_actions);
 const struct kheal_check kheal_checks[] = {
 	{ "cgroup.empty", { P_CGROUP }, kheal_check_cgroup_empty },
 	{ "task.gone", { P_PID }, kheal_check_task_gone },
+	{ "service.ok", { P_CGROUP }, kheal_check_service_ok },
 	{ "netdev.carrier", { P_DEV }, kheal_check_netdev_carrier },
 	{ "bond.active_ok", { P_DEV }, kheal_check_bond_active_ok },
 	/* The health registry answers it: the brain runs it. */

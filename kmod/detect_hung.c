@@ -91,12 +91,14 @@ static void kheal_hung_begin_episode(struct kheal_hung_task *h,
 static void kheal_hung_report(struct kheal_hung_task *h,
 			      struct task_struct *t, u64 now)
 {
+	u64 cp = kheal_checkpoint_take(t, KHEAL_CP_ALL);
 	struct kheal_event *ev;
 	unsigned long flags;
 
 	ev = kheal_event_begin(KHEAL_EVENT_HUNG_TASK, KHEAL_SEV_WARNING,
 			       "task", &flags);
 	kheal_event_set_task(ev, t);
+	kheal_event_set_checkpoint(ev, cp);
 	ev->present |= KHEAL_F_DURATION;
 	ev->duration_ms = div_u64(now - h->onset_ns, NSEC_PER_MSEC);
 	h->reported = true;

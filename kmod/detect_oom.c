@@ -6,8 +6,9 @@
  *
  * The probe runs inside the OOM killer, usually with task_lock(victim)
  * held: it takes no sleeping lock, allocates nothing and does not take
- * task_lock. mark_victim also fires for a task that was already exiting
- * and is only given access to reserves; that too is reported as oom_kill.
+ * task_lock; the checkpoint is taken there too, while the victim lives.
+ * mark_victim also fires for a task that was already exiting and is only
+ * given access to reserves; that too is reported as oom_kill.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -50,12 +51,14 @@ static u32 kheal_oom_constraint(struct task_struct *victim)
 
 static void kheal_oom_probe(void *data, struct task_struct *victim, uid_t uid)
 {
+	u64 cp = kheal_checkpoint_take(victim, KHEAL_CP_ALL);
 	struct kheal_event *ev;
 	unsigned long flags;
 
 	ev = kheal_event_begin(KHEAL_EVENT_OOM_KILL, KHEAL_SEV_ERROR, "memory",
 			       &flags);
 	kheal_event_set_task(ev, victim);
+	kheal_event_set_checkpoint(ev, cp);
 	ev->present |= KHEAL_F_OOM_CONSTRAINT;
 	ev->oom_constraint = kheal_oom_constraint(victim);
 	if (victim->mm) {

@@ -16,6 +16,8 @@
 #define KHEAL_HUNG_MS_MIN	100
 #define KHEAL_BACKLOG_MIN	16
 #define KHEAL_BACKLOG_MAX	2097152
+#define KHEAL_CHECKPOINTS_MIN	4
+#define KHEAL_CHECKPOINTS_MAX	4096
 #define KHEAL_INJECT_HUNG_MAX_MS	3600000
 #define KHEAL_INJECT_BURST_MAX	100000000
 #define KHEAL_INJECT_THREADS	16
@@ -29,6 +31,8 @@
 #define KHEAL_F_CHECKPOINT	BIT(5)
 #define KHEAL_F_RSS		BIT(6)
 #define KHEAL_F_OOM_CONSTRAINT	BIT(7)
+#define KHEAL_F_QUEUE		BIT(8)
+#define KHEAL_F_DETAIL		BIT(9)
 
 /**
  * struct kheal_event - one detected anomaly, as stored in the backlog
@@ -44,10 +48,12 @@
  * @checkpoint_id: checkpoint taken at detection (KHEAL_F_CHECKPOINT)
  * @rss_kb: resident set of the task (KHEAL_F_RSS)
  * @oom_constraint: enum kheal_oom_constraint (KHEAL_F_OOM_CONSTRAINT)
+ * @queue: netdev TX queue (KHEAL_F_QUEUE)
  * @subsys: subsystem the event is about, e.g. "task" or "memory"
  * @comm: task command name (KHEAL_F_COMM)
  * @dev: netdev or block device name (KHEAL_F_DEV)
  * @cgroup_path: cgroup v2 path (KHEAL_F_CGROUP)
+ * @detail: free text (KHEAL_F_DETAIL)
  */
 struct kheal_event {
 	u64 seq;
@@ -58,6 +64,7 @@ struct kheal_event {
 	u32 pid;
 	u32 tgid;
 	u32 oom_constraint;
+	u32 queue;
 	u64 cgroup_id;
 	u64 duration_ms;
 	u64 checkpoint_id;
@@ -66,6 +73,7 @@ struct kheal_event {
 	char comm[KHEAL_COMM_LEN];
 	char dev[KHEAL_DEV_LEN];
 	char cgroup_path[KHEAL_CGROUP_PATH_LEN];
+	char detail[KHEAL_DETAIL_LEN];
 };
 
 /**
@@ -86,6 +94,8 @@ struct kheal_detector {
 
 extern struct kheal_detector kheal_hung_detector;
 extern struct kheal_detector kheal_oom_detector;
+extern struct kheal_detector kheal_carrier_detector;
+extern struct kheal_detector kheal_tx_timeout_detector;
 extern struct kheal_detector *const kheal_detectors[];
 extern const unsigned int kheal_n_detectors;
 
@@ -130,6 +140,48 @@ struct kheal_event *kheal_event_begin(u32 kind, u32 severity,
 void kheal_event_set_task(struct kheal_event *ev, struct task_struct *t);
 void kheal_event_commit(struct kheal_detector *det, struct kheal_event *ev,
 			unsigned long flags);
+
+/**
+ * kheal_event_set_checkpoint() - name the checkpoint taken for an event
+ * @ev: event being built
+ * @id: from kheal_checkpoint_take(); 0 (none taken) leaves @ev as it is
+ */
+static inline void kheal_event_set_checkpoint(struct kheal_event *ev, u64 id)
+{
+	if (!id)
+		return;
+	ev->present |= KHEAL_F_CHECKPOINT;
+	ev->checkpoint_id = id;
+}
+
+/* Sections of a checkpoint, for kheal_checkpoint_take(). */
+#define KHEAL_CP_MEMORY		BIT(0)	/* the figures of /proc/meminfo */
+#define KHEAL_CP_LOAD		BIT(1)	/* load averages */
+#define KHEAL_CP_TASK		BIT(2)	/* state, cgroup, memcg, stack */
+#define KHEAL_CP_LOG		BIT(3)	/* the newest kernel log records */
+#define KHEAL_CP_ALL		(KHEAL_CP_MEMORY | KHEAL_CP_LOAD | \
+				 KHEAL_CP_TASK | KHEAL_CP_LOG)
+
+/**
+ * struct kheal_checkpoint - what was captured at a detection
+ * @id: from 1, per module instance
+ * @time_ns: CLOCK_BOOTTIME of the capture
+ * @state: whether the slot is empty, being written or ready
+ * @len: bytes of @text, NUL excluded
+ * @text: the capture, as GET_CHECKPOINT sends it
+ */
+struct kheal_checkpoint {
+	u64 id;
+	u64 time_ns;
+	u32 state;
+	u32 len;
+	char text[KHEAL_CHECKPOINT_TEXT_LEN];
+};
+
+int kheal_checkpoint_init(unsigned int size);
+void kheal_checkpoint_free(void);
+u64 kheal_checkpoint_take(struct task_struct *tsk, unsigned int flags);
+int kheal_checkpoint_copy(u64 id, struct kheal_checkpoint *out, u64 *last);
 
 int kheal_netlink_init(void);
 void kheal_netlink_exit(void);

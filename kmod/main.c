@@ -15,10 +15,13 @@ unsigned int kheal_hung_ms = 10000;
 bool kheal_allow_inject;
 u64 kheal_instance;
 static unsigned int kheal_backlog_size = 4096;
+static unsigned int kheal_checkpoints = 64;
 
 struct kheal_detector *const kheal_detectors[] = {
 	&kheal_hung_detector,
 	&kheal_oom_detector,
+	&kheal_carrier_detector,
+	&kheal_tx_timeout_detector,
 };
 
 const unsigned int kheal_n_detectors = ARRAY_SIZE(kheal_detectors);
@@ -62,6 +65,10 @@ MODULE_PARM_DESC(hung_ms,
 module_param_named(backlog, kheal_backlog_size, uint, 0444);
 MODULE_PARM_DESC(backlog,
 		 "events kept for GET_EVENTS (16..2097152, default 4096)");
+
+module_param_named(checkpoints, kheal_checkpoints, uint, 0444);
+MODULE_PARM_DESC(checkpoints,
+		 "checkpoints kept for GET_CHECKPOINT (4..4096, default 64)");
 
 module_param_named(allow_inject, kheal_allow_inject, bool, 0444);
 MODULE_PARM_DESC(allow_inject,
@@ -108,6 +115,13 @@ static int __init kheal_init(void)
 		       KHEAL_BACKLOG_MAX);
 		return -EINVAL;
 	}
+	if (kheal_checkpoints < KHEAL_CHECKPOINTS_MIN ||
+	    kheal_checkpoints > KHEAL_CHECKPOINTS_MAX) {
+		pr_err("checkpoints=%u is out of range %u..%u\n",
+		       kheal_checkpoints, KHEAL_CHECKPOINTS_MIN,
+		       KHEAL_CHECKPOINTS_MAX);
+		return -EINVAL;
+	}
 	if (kheal_hung_ms < KHEAL_HUNG_MS_MIN) {
 		pr_err("hung_ms=%u is below the minimum %u\n", kheal_hung_ms,
 		       KHEAL_HUNG_MS_MIN);
@@ -119,17 +133,23 @@ static int __init kheal_init(void)
 	if (ret)
 		return ret;
 
-	ret = kheal_netlink_init();
+	ret = kheal_checkpoint_init(kheal_checkpoints);
 	if (ret)
 		goto out_free_backlog;
 
+	ret = kheal_netlink_init();
+	if (ret)
+		goto out_free_checkpoints;
+
 	kheal_inject_init();
 	kheal_detectors_start();
-	pr_info("v%s loaded: hung_ms=%u backlog=%u allow_inject=%d\n",
+	pr_info("v%s loaded: hung_ms=%u backlog=%u checkpoints=%u allow_inject=%d\n",
 		KHEAL_VERSION, kheal_hung_ms, kheal_backlog_size,
-		kheal_allow_inject);
+		kheal_checkpoints, kheal_allow_inject);
 	return 0;
 
+out_free_checkpoints:
+	kheal_checkpoint_free();
 out_free_backlog:
 	kheal_backlog_free();
 	return ret;
@@ -146,6 +166,7 @@ static void __exit kheal_exit(void)
 	kheal_backlog_exit();
 	kheal_netlink_exit();
 	kheal_backlog_free();
+	kheal_checkpoint_free();
 	pr_info("unloaded\n");
 }
 

@@ -2,10 +2,11 @@
 /*
  * The "kheal" generic netlink family: event multicast on "events",
  * GET_STATUS, GET_EVENTS (a dump of the backlog), and the admin
- * commands SET_CONFIG and INJECT.
+ * commands GET_CHECKPOINT, SET_CONFIG and INJECT.
  */
 #include <net/genetlink.h>
 #include <linux/capability.h>
+#include <linux/slab.h>
 
 #include "kheal.h"
 
@@ -19,6 +20,11 @@ static const struct genl_multicast_group kheal_mcgrps[] = {
 
 static const struct nla_policy kheal_get_events_policy[KHEAL_A_SINCE_SEQ + 1] = {
 	[KHEAL_A_SINCE_SEQ] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy kheal_get_checkpoint_policy[KHEAL_A_INSTANCE + 1] = {
+	[KHEAL_A_CHECKPOINT_ID] = NLA_POLICY_MIN(NLA_U64, 1),
+	[KHEAL_A_INSTANCE] = { .type = NLA_U64 },
 };
 
 static const struct nla_policy kheal_set_config_policy[KHEAL_A_HUNG_MS + 1] = {
@@ -92,6 +98,10 @@ static int kheal_event_put(struct sk_buff *skb, const struct kheal_event *ev)
 		return -EMSGSIZE;
 	if (p & KHEAL_F_OOM_CONSTRAINT &&
 	    nla_put_u32(skb, KHEAL_A_OOM_CONSTRAINT, ev->oom_constraint))
+		return -EMSGSIZE;
+	if (p & KHEAL_F_QUEUE && nla_put_u32(skb, KHEAL_A_QUEUE, ev->queue))
+		return -EMSGSIZE;
+	if (kheal_put_str(skb, KHEAL_A_DETAIL, KHEAL_F_DETAIL, p, ev->detail))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -187,16 +197,16 @@ static int kheal_status_put(struct sk_buff *skb, void *arg)
 	return kheal_detectors_put(skb);
 }
 
-/* Answers a do request with one message that @put fills. */
-static int kheal_nl_reply(struct genl_info *info,
-			  int (*put)(struct sk_buff *skb, void *arg),
-			  void *arg)
+/* Answers a do request with one message of @size that @put fills. */
+static int kheal_nl_reply_sized(struct genl_info *info, size_t size,
+				int (*put)(struct sk_buff *skb, void *arg),
+				void *arg)
 {
 	struct sk_buff *msg;
 	void *hdr;
 	int ret;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	msg = genlmsg_new(size, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 
@@ -219,6 +229,13 @@ out_cancel_msg:
 out_free_msg:
 	nlmsg_free(msg);
 	return ret;
+}
+
+static int kheal_nl_reply(struct genl_info *info,
+			  int (*put)(struct sk_buff *skb, void *arg),
+			  void *arg)
+{
+	return kheal_nl_reply_sized(info, NLMSG_GOODSIZE, put, arg);
 }
 
 static int kheal_nl_get_status_doit(struct sk_buff *skb,
@@ -266,6 +283,63 @@ static int kheal_nl_get_events_dumpit(struct sk_buff *skb,
 	}
 	cb->args[0] = last;
 	return skb->len;
+}
+
+static int kheal_checkpoint_put(struct sk_buff *skb, void *arg)
+{
+	const struct kheal_checkpoint *cp = arg;
+
+	if (nla_put_u64_64bit(skb, KHEAL_A_CHECKPOINT_ID, cp->id,
+			      KHEAL_A_PAD) ||
+	    nla_put_u64_64bit(skb, KHEAL_A_INSTANCE, kheal_instance,
+			      KHEAL_A_PAD) ||
+	    nla_put_u64_64bit(skb, KHEAL_A_TIME_NS, cp->time_ns, KHEAL_A_PAD) ||
+	    nla_put_string(skb, KHEAL_A_CHECKPOINT_TEXT, cp->text))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * Admin only: the text holds kernel log lines and stack symbols, which
+ * dmesg_restrict and /proc/PID/stack keep from unprivileged users.
+ */
+static int kheal_nl_get_checkpoint_doit(struct sk_buff *skb,
+					struct genl_info *info)
+{
+	struct nlattr *instance = info->attrs[KHEAL_A_INSTANCE];
+	struct kheal_checkpoint *cp;
+	u64 id, last;
+	size_t size;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, KHEAL_A_CHECKPOINT_ID))
+		return -EINVAL;
+	if (instance && nla_get_u64(instance) != kheal_instance) {
+		NL_SET_ERR_MSG_ATTR(info->extack, instance,
+				    "checkpoint ids are per load of kheal; INSTANCE names another load");
+		return -ENOENT;
+	}
+	id = nla_get_u64(info->attrs[KHEAL_A_CHECKPOINT_ID]);
+
+	cp = kvmalloc(sizeof(*cp), GFP_KERNEL);
+	if (!cp)
+		return -ENOMEM;
+	ret = kheal_checkpoint_copy(id, cp, &last);
+	if (ret == -ENOENT && id > last)
+		NL_SET_ERR_MSG(info->extack, "no checkpoint has this id yet");
+	else if (ret == -ENOENT)
+		NL_SET_ERR_MSG(info->extack,
+			       "the checkpoint has left the ring; load kheal with a larger checkpoints= to keep more");
+	else if (ret == -EAGAIN)
+		NL_SET_ERR_MSG(info->extack,
+			       "the checkpoint is still being taken; ask again");
+	if (!ret) {
+		size = 3 * nla_total_size_64bit(sizeof(u64)) +
+		       nla_total_size(cp->len + 1);
+		ret = kheal_nl_reply_sized(info, size, kheal_checkpoint_put, cp);
+	}
+	kvfree(cp);
+	return ret;
 }
 
 static int kheal_nl_set_config_doit(struct sk_buff *skb,
@@ -340,6 +414,13 @@ static const struct genl_ops kheal_genl_ops[] = {
 		.dumpit = kheal_nl_get_events_dumpit,
 		.policy = kheal_get_events_policy,
 		.maxattr = ARRAY_SIZE(kheal_get_events_policy) - 1,
+	},
+	{
+		.cmd = KHEAL_CMD_GET_CHECKPOINT,
+		.doit = kheal_nl_get_checkpoint_doit,
+		.policy = kheal_get_checkpoint_policy,
+		.maxattr = ARRAY_SIZE(kheal_get_checkpoint_policy) - 1,
+		.flags = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd = KHEAL_CMD_SET_CONFIG,

@@ -149,6 +149,19 @@ static void test_khealctl_config_arguments_checked(void **state)
 	expect_usage("expected one KEY=VALUE", CTL("config"));
 }
 
+/* checkpoint takes one id from 1, and --instance N. */
+static void test_khealctl_checkpoint_arguments_checked(void **state)
+{
+	(void)state;
+	expect_usage("checkpoint: expected one checkpoint ID",
+		     CTL("checkpoint"));
+	expect_usage("expected one checkpoint ID", CTL("checkpoint", "1", "2"));
+	expect_usage("bad checkpoint ID '0'", CTL("checkpoint", "0"));
+	expect_usage("bad checkpoint ID 'x1'", CTL("checkpoint", "x1"));
+	expect_usage("bad --instance 'abc'",
+		     CTL("checkpoint", "1", "--instance", "abc"));
+}
+
 /* -h on any command prints its usage and succeeds. */
 static void test_khealctl_help_per_command(void **state)
 {
@@ -457,6 +470,9 @@ static void test_khealctl_without_module_says_so(void **state)
 	r = expect(1, "khealctl: events: the kheal module is not loaded",
 		   CTL("events", "--kernel"));
 	result_free(&r);
+	r = expect(1, "khealctl: checkpoint: the kheal module is not loaded",
+		   CTL("checkpoint", "3"));
+	result_free(&r);
 }
 
 #define T(f)	cmocka_unit_test_setup(f, fresh)
@@ -468,6 +484,7 @@ int main(void)
 		T(test_khealctl_unknown_command_or_option_named),
 		T(test_khealctl_inject_arguments_checked),
 		T(test_khealctl_config_arguments_checked),
+		T(test_khealctl_checkpoint_arguments_checked),
 		T(test_khealctl_help_per_command),
 		T(test_khealctl_events_prints_journal_as_json_lines),
 		T(test_khealctl_events_since_filters),

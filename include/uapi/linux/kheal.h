@@ -21,6 +21,8 @@
 #define KHEAL_CGROUP_PATH_LEN	256
 #define KHEAL_STACK_FRAME_LEN	128
 #define KHEAL_DETAIL_LEN	128
+/* Longest GET_CHECKPOINT text, terminating NUL included. */
+#define KHEAL_CHECKPOINT_TEXT_LEN	8192
 
 /* Most KHEAL_A_STACK attributes one event carries. */
 #define KHEAL_STACK_DEPTH	32
@@ -124,6 +126,9 @@ enum kheal_attr {
 	KHEAL_A_STACK,			/* string, multi-attr: a frame */
 	KHEAL_A_DETAIL,			/* string, free text */
 
+	/* GET_CHECKPOINT reply, appended */
+	KHEAL_A_CHECKPOINT_TEXT,	/* string, what was captured */
+
 	__KHEAL_A_MAX,
 	KHEAL_A_MAX = __KHEAL_A_MAX - 1
 };
@@ -144,7 +149,7 @@ enum kheal_cmd {
 	KHEAL_CMD_EVENT,		/* notification on "events" */
 	KHEAL_CMD_GET_STATUS,
 	KHEAL_CMD_GET_EVENTS,		/* dump; SINCE_SEQ optional */
-	KHEAL_CMD_GET_CHECKPOINT,
+	KHEAL_CMD_GET_CHECKPOINT,	/* admin: CHECKPOINT_ID, INSTANCE */
 	KHEAL_CMD_SET_CONFIG,		/* admin: HUNG_MS */
 	KHEAL_CMD_INJECT,		/* admin, allow_inject=1 only */
 
