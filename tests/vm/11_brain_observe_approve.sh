@@ -1,9 +1,10 @@
 #!/bin/sh
 # Profile observe never acts alone. The same hung service as in 10: the
 # incident is diagnosed and its runbook chosen, but it waits as a pending
-# approval and /svc is left as it is; `khealctl approve` (root) runs it,
-# and the cgroup empties. A user outside group kheal cannot read the
-# brain, a member can read but not approve.
+# approval and /svc is left as it is; `khealctl approve` (root) runs it:
+# the cgroup is killed and what was recorded of the service restarted.
+# A user outside group kheal cannot read the brain, a member can read but
+# not approve.
 # timeout: 300
 # modules: fuse
 # binaries: tests/bpf/kheal-trigger
@@ -48,7 +49,10 @@ diag "$(cat /tmp/approve.out)"
 wait_for 60 "the incident is resolved" \
 	sh -c "khealctl -j incidents | grep -q '\"state\":\"resolved\"'" ||
 	brain_diag
-is "$(cat $cg/cgroup.procs)" "" "$cg is empty"
+new=$(cat $cg/cgroup.procs)
+like "$(tr '\0' ' ' </proc/$new/cmdline 2>/dev/null)" \
+	"^kheal-trigger write-hang $mnt/hang-write svc-[ab] \$" \
+	"$cg was killed and holds only the restarted writer"
 echo 1 >$cg/cgroup.kill
 svc_release "$mnt"
 like "$(khealctl -j incident show 1)" '"outcome":"recovered"' \
