@@ -38,6 +38,7 @@
 #include "event.h"
 #include "genl.h"
 #include "journal.h"
+#include "path.h"
 #include "record.h"
 #include "replay.h"
 #include "source_bpf.h"
@@ -333,31 +334,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* Creates the directories above @path, as mkdir -p would. */
-static int make_parents(const char *path, struct kheal_err *err)
-{
-	char dir[4096];
-	char *p;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return kheal_err_set(err, ENAMETOOLONG, "%s: path too long",
-				     path);
-	for (p = strchr(dir + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			return kheal_err_set(err, errno, "creating %s: %s",
-					     dir, strerror(errno));
-		*p = '/';
-	}
-	return 0;
-}
-
 static int pidfile_open(const char *path, struct kheal_err *err)
 {
 	char buf[32] = "";
 	int fd, ret;
 
-	ret = make_parents(path, err);
+	ret = kheal_make_parents(path, err);
 	if (ret)
 		return ret;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -843,7 +825,7 @@ static int journal_open(struct daemon *d, struct kheal_err *err)
 					     "%s: path too long", d->o.journal);
 		path = own;
 	}
-	ret = make_parents(d->o.journal, err);
+	ret = kheal_make_parents(d->o.journal, err);
 	if (!ret)
 		ret = kheal_journal_key_load(path, true, key, err);
 	if (!ret)
@@ -919,7 +901,7 @@ static int brain_start(struct daemon *d, struct kheal_err *err)
 	fprintf(stderr, "kheald: profile %s, %zu runbooks from %s%s\n",
 		kheal_profile_name(d->o.profile), d->brain.runbooks.n,
 		d->o.runbooks, d->o.dry_run ? ", dry run: no action is taken" : "");
-	ret = make_parents(d->o.socket, err);
+	ret = kheal_make_parents(d->o.socket, err);
 	if (ret)
 		return ret;
 	gr = getgrnam("kheal");
@@ -978,7 +960,7 @@ static int start(struct daemon *d, struct kheal_err *err)
 			" the %" PRIu64 " records before it are kept\n",
 			d->o.journal, d->journal.torn, d->journal.torn_at,
 			d->journal.sum.records);
-	ret = make_parents(d->o.log, err);
+	ret = kheal_make_parents(d->o.log, err);
 	if (ret)
 		return ret;
 	fd = open(d->o.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -990,7 +972,7 @@ static int start(struct daemon *d, struct kheal_err *err)
 			close(fd);
 		return ret;
 	}
-	ret = make_parents(d->o.state, err);
+	ret = kheal_make_parents(d->o.state, err);
 	if (ret)
 		return ret;
 	ret = brain_start(d, err);
