@@ -81,6 +81,7 @@ vm-bpf: all
 bench: deps all
 	scripts/vm-test --bench tests/vm/bench.sh
 	bpf/bench.sh -r 5
+	scripts/scenario-timing
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod clean 2>/dev/null || true
