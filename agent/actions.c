@@ -149,6 +149,7 @@ struct task_stat {
 	char state;
 	pid_t ppid;
 	unsigned int flags;
+	unsigned long long starttime;	/* field 22: with the pid, its identity */
 };
 
 static int task_stat(const struct kheal_exec_ctx *x, pid_t pid,
@@ -173,8 +174,9 @@ static int task_stat(const struct kheal_exec_ctx *x, pid_t pid,
 	snprintf(ts->comm, sizeof(ts->comm), "%.*s", (int)(rp - lp - 1),
 		 lp + 1);
 	printable(ts->comm);
-	if (sscanf(rp + 1, " %c %d %*d %*d %*d %*d %u", &ts->state, &ppid,
-		   &ts->flags) != 3)
+	if (sscanf(rp + 1,
+		   " %c %d %*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   &ts->state, &ppid, &ts->flags, &ts->starttime) != 4)
 		return -EINVAL;
 	ts->ppid = ppid;
 	return 0;
@@ -889,26 +891,16 @@ static bool is_kthread(const struct kheal_exec_ctx *x, pid_t pid,
  * read /proc after it, and hold only if the process is still there once
  * read: then what was read was about the process the pidfd pins.
  */
-int kheal_action_task_kill(const char *const *args, uint64_t timeout_ms,
-			   void *ctx, struct kheal_err *err)
+int kheal_exec_task_kill(const struct kheal_exec_ctx *x, pid_t pid,
+			 uint64_t starttime, const char *within, int sig,
+			 uint64_t timeout_ms, struct kheal_err *err)
 {
 	uint64_t deadline = deadline_of(timeout_ms);
-	const struct kheal_exec_ctx *x;
+	char name[32], where[PATH_MAX];
 	struct task_stat me, ts;
-	char name[32];
-	int pidfd, sig = 0, ret, e;
-	pid_t pid;
+	int pidfd, ret, e;
 
 	note_clear(err);
-	x = ctx_of(ctx, err);
-	if (!x)
-		return -EINVAL;
-	ret = parse_pid(args[0], &pid, err);
-	if (ret)
-		return ret;
-	ret = parse_signal(args[1], &sig, err);
-	if (ret)
-		return ret;
 	sig_name(sig, name, sizeof(name));
 	if (pid <= 1)
 		return kheal_err_set(err, EPERM,
@@ -959,6 +951,22 @@ int kheal_action_task_kill(const char *const *args, uint64_t timeout_ms,
 				    (int)pid, ts.comm);
 		goto out;
 	}
+	if (starttime && ts.starttime != starttime) {
+		if (err)
+			snprintf(err->msg, sizeof(err->msg),
+				 "pid %d: the process picked has exited, and its pid is another's now; nothing was signalled",
+				 (int)pid);
+		ret = 0;
+		goto out;
+	}
+	if (within && strcmp(within, "/") &&
+	    (task_cgroup(x, pid, where, sizeof(where)) ||
+	     !is_within(where, within))) {
+		ret = kheal_err_set(err, EPERM,
+				    "pid %d (%s): refused: no longer in cgroup %s",
+				    (int)pid, ts.comm, within);
+		goto out;
+	}
 	if (ts.state == 'Z' || ts.state == 'X' || exited(pidfd, 0)) {
 		ret = already_gone(pid, err);
 		goto out;
@@ -995,6 +1003,25 @@ int kheal_action_task_kill(const char *const *args, uint64_t timeout_ms,
 out:
 	close(pidfd);
 	return ret;
+}
+
+int kheal_action_task_kill(const char *const *args, uint64_t timeout_ms,
+			   void *ctx, struct kheal_err *err)
+{
+	const struct kheal_exec_ctx *x;
+	int sig = 0, ret;
+	pid_t pid;
+
+	note_clear(err);
+	x = ctx_of(ctx, err);
+	if (!x)
+		return -EINVAL;
+	ret = parse_pid(args[0], &pid, err);
+	if (!ret)
+		ret = parse_signal(args[1], &sig, err);
+	if (ret)
+		return ret;
+	return kheal_exec_task_kill(x, pid, 0, NULL, sig, timeout_ms, err);
 }
 
 /* The message is the caller's to journal; there must be one. */

@@ -17,6 +17,7 @@
  * <proc_root>/PID/cgroup name directories below it.
  */
 struct Kheal__Context;
+struct kheal_memtrack;
 
 struct kheal_exec_ctx {
 	const char *cgroup_root;	/* "/sys/fs/cgroup"; NULL: none */
@@ -24,6 +25,12 @@ struct kheal_exec_ctx {
 	pid_t self;			/* the agent, getpid() */
 	/* What was recorded when the incident acted on opened (service.h). */
 	const struct Kheal__Context *incident;
+	/* kheald --psi's growth tracker (memtrack.h), or NULL. */
+	struct kheal_memtrack *memtrack;
+	uint64_t incident_id;		/* the incident acted on */
+	/* host.reboot's request file; NULL: KHEAL_REBOOT_REQUEST_PATH */
+	const char *reboot_request;
+	const char *sys_root;		/* NULL: "/sys" */
 };
 
 /*
@@ -107,6 +114,19 @@ ssize_t kheal_exec_read_file(int dirfd, const char *path, char *buf,
 			     size_t len);
 
 /*
+ * task.kill's rules and kill, for an executor that picks the process
+ * itself: @sig to @pid, refused as task.kill refuses, waited for as
+ * task.kill waits. @starttime, if not 0, is the process's start time as
+ * it was picked (/proc/PID/stat field 22): once the pidfd pins the pid,
+ * another start time means the process picked has exited, a success
+ * with a note, nothing signalled. @within, if not NULL or "/", is a
+ * cgroup the process must still be in or below (-EPERM otherwise).
+ */
+int kheal_exec_task_kill(const struct kheal_exec_ctx *x, pid_t pid,
+			 uint64_t starttime, const char *within, int sig,
+			 uint64_t timeout_ms, struct kheal_err *err);
+
+/*
  * The network executors (actions_netdev.c), through rtnetlink in the
  * agent's network namespace; ctx is not used. {dev} is a device name held
  * to the kernel's rules (-EINVAL otherwise); -ENODEV if there is no such
@@ -143,5 +163,106 @@ int kheal_check_netdev_carrier(const char *const *args, void *ctx,
 			       struct kheal_err *err);
 int kheal_check_bond_active_ok(const char *const *args, void *ctx,
 			       struct kheal_err *err);
+
+/*
+ * The memory executors (actions_memory.c). Their cgroup argument follows
+ * the rules above, except that "/" is allowed: the whole host, whose
+ * pressure is /proc/pressure/memory.
+ *
+ * memory.kill_leaker {cgroup}: SIGKILLs the process of @cgroup's subtree
+ *	whose resident set grew most over the last KHEAL_MEMTRACK_WINDOW_MS
+ *	(memtrack.h): growth, not size, so a large steady process is left
+ *	alone. From x->memtrack when it tracks that subtree and has samples
+ *	spanning 500 ms or more (kheald --psi), sampled once more first;
+ *	else from two samples of its own 500 ms apart. Processes task.kill
+ *	refuses are passed over, and so are those whose oom_score_adj is
+ *	-1000 (the admin's "never kill"); one that grew less than 1 MiB
+ *	is no leaker: -ESRCH if none is left, nothing killed. The note says
+ *	who was killed, how much it grew in how long, and the margin at the
+ *	kill: memory.max - memory.current of the cgroup (or of the nearest
+ *	ancestor with a limit), else the host's MemAvailable.
+ *
+ * memory.pressure_ok {cgroup, stall_pct}: tasks of @cgroup ("/": any)
+ *	stalled on memory ("some") at most @stall_pct percent of the time
+ *	over 200 ms measured now: the "total" stall time read twice, since
+ *	avg10 trails a relief by ten seconds and more. A cgroup that no
+ *	longer exists holds.
+ */
+int kheal_action_memory_kill_leaker(const char *const *args,
+				    uint64_t timeout_ms, void *ctx,
+				    struct kheal_err *err);
+int kheal_check_memory_pressure_ok(const char *const *args, void *ctx,
+				   struct kheal_err *err);
+
+#define KHEAL_REBOOT_REQUEST_PATH	"/run/kheal/reboot-requested"
+
+/*
+ * host.reboot {reason}: kheal never reboots a host itself. It writes a
+ *	request (atomically, 0644), "incident=N\nreason=...\nrequested_at=
+ *	UNIX_S\nagent_pid=PID\n", for a rebooter that holds the fleet's
+ *	reboot lock (kured's sentinel, locksmith...) to honour when it may.
+ *	A request already there is kept, with a note: the host reboots once.
+ */
+int kheal_action_host_reboot(const char *const *args, uint64_t timeout_ms,
+			     void *ctx, struct kheal_err *err);
+
+/*
+ * The storage executors (actions_block.c), through sysfs below
+ * x->sys_root and <proc_root>/self/mountinfo. {dev} and {spare} are block
+ * device names as the kernel gives them (sdb, dm-0, md0): letters,
+ * digits, '_', '-', '.', not starting with '.' (-EINVAL otherwise);
+ * -ENODEV if there is no such device. Nothing touches the device of the
+ * root filesystem, a partition of it, or a device stacked on them (an md
+ * array holding it, dm on top): -EPERM, as when that cannot be told.
+ * An md member's array is found through /sys/class/block/DEV/holders and
+ * the array's md/dev-DEV.
+ *
+ * md.fail_member {dev}: writes "faulty" to md/dev-DEV/state of dev's array
+ *	and reads it back; already faulty is a success with a note; -EBUSY
+ *	if md keeps it (the array's last working member).
+ * md.add_spare {dev, spare}: gets dev's degraded array recovering onto a
+ *	spare. Not degraded, or already recovering (md starts recovery onto
+ *	a spare of its own when a member fails): a note, nothing done. With
+ *	a spare in the array (state "spare") it writes "recover" to
+ *	md/sync_action; with none, it adds {spare} (optional) with mdadm
+ *	--manage /dev/MD --add /dev/SPARE (mdadm writes the superblock md
+ *	needs); neither: -ENODEV. Then waits until recovery runs or the array
+ *	is whole again; -ETIMEDOUT if not.
+ * md.remove_member {dev}: writes "remove" to a faulty member's state
+ *	(-EBUSY if it is not faulty) and checks the array no longer lists it.
+ * fs.remount_ro {dev}: remounts read-only every read-write mount of dev or
+ *	of its partitions (/proc/self/mountinfo), keeping each mount's
+ *	nosuid, nodev, noexec and atime flags; mount(2) runs in a child, so
+ *	a filesystem stuck on its device costs at most the timeout
+ *	(-ETIMEDOUT). A filesystem that cannot sync to its failing device
+ *	refuses to go read-only: then its mount is made read-only
+ *	(MS_BIND), with a note. -ENOENT if nothing of dev is mounted;
+ *	-EBUSY if files are open for writing.
+ *
+ * md.member {dev}: dev is listed in an md array (in any state).
+ * md.resynced {dev}: dev's array (dev still listed, as a faulty member is)
+ *	has md/degraded 0, sync_action idle and array_state clean, active or
+ *	active-idle. -ENODEV if dev is no longer listed.
+ * fs.mounted {dev}: a filesystem of dev or of a partition is mounted.
+ * fs.readonly {dev}: every mount of dev and its partitions is read-only
+ *	(the filesystem, or the mount); holds if none is mounted.
+ */
+int kheal_action_md_fail_member(const char *const *args, uint64_t timeout_ms,
+				void *ctx, struct kheal_err *err);
+int kheal_action_md_add_spare(const char *const *args, uint64_t timeout_ms,
+			      void *ctx, struct kheal_err *err);
+int kheal_action_md_remove_member(const char *const *args,
+				  uint64_t timeout_ms, void *ctx,
+				  struct kheal_err *err);
+int kheal_action_fs_remount_ro(const char *const *args, uint64_t timeout_ms,
+			       void *ctx, struct kheal_err *err);
+int kheal_check_md_member(const char *const *args, void *ctx,
+			  struct kheal_err *err);
+int kheal_check_md_resynced(const char *const *args, void *ctx,
+			    struct kheal_err *err);
+int kheal_check_fs_mounted(const char *const *args, void *ctx,
+			   struct kheal_err *err);
+int kheal_check_fs_readonly(const char *const *args, void *ctx,
+			    struct kheal_err *err);
 
 #endif

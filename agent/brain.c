@@ -448,7 +448,8 @@ static void log_result(struct kheal_action_log *log, int ret,
 }
 
 /*
- * Runs @steps (only the low-risk ones if @low_only). Returns 0 if all
+ * Runs @steps (only the low-risk ones if @low_only; all but those if
+ * they ran before the approval, inc->low_ran). Returns 0 if all
  * went well, 1 if one failed (journalled), or -errno from the journal.
  * *@escalated is set if a step was the escalate action.
  */
@@ -471,6 +472,13 @@ static int run_steps(struct kheal_brain *b, struct kheal_incident *inc,
 
 		if (low_only && !kheal_step_low_risk(s))
 			continue;
+		if (phase == KHEAL__PHASE__STEP && !low_only && inc->low_ran &&
+		    kheal_step_low_risk(s)) {
+			/* It ran before the approval: it counts. */
+			if (!strcmp(s->action->name, "escalate"))
+				*escalated = true;
+			continue;
+		}
 		memset(&log, 0, sizeof(log));
 		err.msg[0] = '\0';
 		log.phase = phase;
@@ -582,6 +590,17 @@ static int succeed(struct kheal_brain *b, struct kheal_incident *inc,
 	return ret;
 }
 
+/* A step of @rb hands the incident to a human once the rest verifies. */
+static bool has_escalate_step(const struct kheal_runbook *rb)
+{
+	size_t i;
+
+	for (i = 0; i < rb->nsteps; i++)
+		if (!strcmp(rb->steps[i].action->name, "escalate"))
+			return true;
+	return false;
+}
+
 /* Polls the verify once; at its deadline a failure fails the run. */
 static int verify(struct kheal_brain *b, struct kheal_incident *inc,
 		  const struct kheal_runbook *rb, uint64_t now,
@@ -615,6 +634,18 @@ static int verify(struct kheal_brain *b, struct kheal_incident *inc,
 	ret = journal_action(b, inc, &log, jerr);
 	if (ret)
 		return ret;
+	if ((log.result == KHEAL__ACTION_RESULT__RESULT_OK ||
+	     log.result == KHEAL__ACTION_RESULT__RESULT_DRY_RUN) &&
+	    has_escalate_step(rb)) {
+		/* Isolated and verified, but only a human can mend it. */
+		inc->verify_deadline_ns = 0;
+		ret = journal_outcome(b, inc,
+				      KHEAL__OUTCOME_KIND__ESCALATED_ONLY, now,
+				      jerr, "verified; the runbook hands the rest to a human");
+		return ret ? ret : escalate(b, inc, rb,
+					    "verified; the runbook escalates",
+					    now, jerr);
+	}
 	if (log.result == KHEAL__ACTION_RESULT__RESULT_OK ||
 	    log.result == KHEAL__ACTION_RESULT__RESULT_DRY_RUN)
 		return succeed(b, inc, now, jerr);
@@ -760,6 +791,7 @@ static int run(struct kheal_brain *b, struct kheal_incident *inc,
 	}
 	ret = run_steps(b, inc, rb->steps, rb->nsteps, KHEAL__PHASE__STEP,
 			low_only, now, &escalated, err);
+	inc->low_ran = false;
 	if (ret < 0)
 		return ret;
 	if (ret)
@@ -811,6 +843,28 @@ static int request_approval(struct kheal_brain *b, struct kheal_incident *inc,
 		     inc->id, inc->subsystem, rb->name,
 		     kheal_risk_name(rb->risk), d->approval, d->approval);
 	return ret;
+}
+
+/*
+ * awaiting_approval: low-risk-subset: the low-risk steps now, before the
+ * wait. A step that fails is journalled; the approval is asked all the
+ * same, for a human to see both.
+ */
+static int low_before_approval(struct kheal_brain *b,
+			       struct kheal_incident *inc,
+			       const struct kheal_runbook *rb, uint64_t now,
+			       struct kheal_err *err)
+{
+	bool escalated = false;
+	int ret;
+
+	inc->low_ran = false;
+	ret = run_steps(b, inc, rb->steps, rb->nsteps, KHEAL__PHASE__STEP,
+			true, now, &escalated, err);
+	if (ret < 0)
+		return ret;
+	inc->low_ran = true;
+	return 0;
 }
 
 /* No runbook: a draft for a human, and no action. */
@@ -926,8 +980,11 @@ static int decide(struct kheal_brain *b, struct kheal_incident *inc,
 	d.reason = decision_reason(d.kind);
 	switch (d.kind) {
 	case KHEAL__DECISION_KIND__DECIDE_OBSERVE:
-	case KHEAL__DECISION_KIND__DECIDE_APPROVAL:
 		return request_approval(b, inc, rb, &d, now, err);
+	case KHEAL__DECISION_KIND__DECIDE_APPROVAL:
+		ret = rb->awaiting == KHEAL_AWAITING_LOW_RISK_SUBSET ?
+		      low_before_approval(b, inc, rb, now, err) : 0;
+		return ret ? ret : request_approval(b, inc, rb, &d, now, err);
 	case KHEAL__DECISION_KIND__DECIDE_ESCALATE:
 		ret = journal_decision(b, inc, &d, now, err);
 		if (!ret)
@@ -1239,6 +1296,7 @@ int kheal_brain_decide(struct kheal_brain *b, uint64_t id, bool approve,
 				  "approved, but the runbook is gone" :
 				  "an operator denied the approval";
 
+		inc->low_ran = false;
 		ret = journal_outcome(b, inc, KHEAL__OUTCOME_KIND__DENIED, now_ns,
 				      err, "%s", why);
 		return ret ? ret : escalate(b, inc, rb, why, now_ns, err);

@@ -14,7 +14,8 @@ BRAIN_SAN_OBJS	:= $(patsubst %,$(S)/%.o,$(BRAIN))
 BRAIN_TESTS	:= $(addprefix $(S)/,test_runbook test_health test_autonomy)
 # What the brain uses of the rest of the agent.
 BRAIN_USES	:= $(patsubst %,$(S)/%.o,err json event actions actions_netdev \
-		   rtnl service kheal.pb-c)
+		   rtnl service kheal.pb-c actions_memory memtrack psi \
+		   actions_host path actions_block)
 RUNBOOKS_DIR	:= $(abspath ../runbooks)
 
 LDLIBS		+= $(shell pkg-config --libs yaml-0.1)
@@ -42,9 +43,11 @@ check-brain: $(BRAIN_TESTS)
 # The executors of runbook actions and checks (runbook.c's tables point at
 # them; the network ones use rtnl.c) and the incident context. Their tests
 # link only what they use.
-EXEC		:= actions actions_netdev rtnl service context
+EXEC		:= actions actions_netdev rtnl service context actions_memory \
+		   memtrack psi actions_host actions_block
 EXEC_USES	:= $(patsubst %,$(S)/%.o,actions actions_netdev rtnl service runbook \
-		   err json event kheal.pb-c)
+		   err json event kheal.pb-c actions_memory memtrack psi \
+		   actions_host path actions_block)
 
 $(O)/libkheal.a: $(patsubst %,$(O)/%.o,$(EXEC))
 $(S)/libkheal.a: $(patsubst %,$(S)/%.o,$(EXEC))

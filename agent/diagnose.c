@@ -189,12 +189,48 @@ static void task_crash(const struct kheal_diag_input *in,
 		evidence(d, 0, "signal %" PRIu32, ev->signal);
 }
 
+/* The top grower the PSI source names in its detail (source_psi.h). */
+struct grower {
+	unsigned int pid;
+	uint64_t kb, ms;
+	char comm[KHEAL_COMM_LEN];
+};
+
+static bool top_grower(const struct kheal_event *ev, struct grower *g)
+{
+	const char *s = has(ev, KHEAL_A_DETAIL) ?
+			strstr(ev->detail, "top grower pid ") : NULL;
+
+	return s && sscanf(s, "top grower pid %u +%" SCNu64 " kB in %" SCNu64
+			   " ms: %15[^\n]", &g->pid, &g->kb, &g->ms,
+			   g->comm) == 4;
+}
+
+/*
+ * Tasks stall on memory (0.6). A process that grew more than any other
+ * of the domain in the last seconds, named by the event, makes it a
+ * leak (+0.2); the pressure files confirm the stall (+0.1).
+ */
 static void mem_pressure(const struct kheal_diag_input *in,
 			 struct kheal_diagnosis *d)
 {
-	cause(d, 0.6, "memory pressure on %s", in->subsystem);
+	const struct kheal_event *ev = in->ev;
+	struct grower g;
+
+	if (top_grower(ev, &g)) {
+		cause(d, 0.6, "%s[%u] leaks: it grew %" PRIu64 " kB in %" PRIu64 " ms, more than any other process of %s, which stalls on memory",
+		      g.comm, g.pid, g.kb, g.ms, in->subsystem);
+		evidence(d, 0.2, "top grower %s[%u]: +%" PRIu64 " kB in %" PRIu64 " ms",
+			 g.comm, g.pid, g.kb, g.ms);
+	} else {
+		cause(d, 0.6, "memory pressure on %s", in->subsystem);
+	}
+	if (has(ev, KHEAL_A_DETAIL))
+		evidence(d, 0, "trigger: %s", ev->detail);
 	if (in->ctx && in->ctx->psi_memory)
 		evidence(d, 0.1, "psi: %.100s", in->ctx->psi_memory);
+	if (in->ctx && in->ctx->cgroup_memory)
+		evidence(d, 0, "cgroup memory: %s", in->ctx->cgroup_memory);
 }
 
 static void netdev(const struct kheal_diag_input *in,

@@ -21,6 +21,8 @@ _Static_assert(KHEAL_A_MAX < 64, "presence bits are a uint64_t");
 static const char *const source_names[] = {
 	[KHEAL_SOURCE_KMOD]	= "kmod",
 	[KHEAL_SOURCE_BPF]	= "bpf",
+	[KHEAL_SOURCE_PSI]	= "psi",
+	[KHEAL_SOURCE_KMSG]	= "kmsg",
 };
 
 static const char *const gap_reason_names[] = {

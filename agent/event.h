@@ -14,6 +14,8 @@ enum kheal_source_id {
 	KHEAL_SOURCE_UNSPEC,
 	KHEAL_SOURCE_KMOD,
 	KHEAL_SOURCE_BPF,
+	KHEAL_SOURCE_PSI,
+	KHEAL_SOURCE_KMSG,
 };
 
 struct kheal_event {

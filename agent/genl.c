@@ -791,7 +791,8 @@ int kheal_genl_inject(struct kheal_genl *g, const struct kheal_inject *req,
 		return ret;
 	msg = request(g, KHEAL_CMD_INJECT, 0);
 	if (!msg || nla_put_u32(msg, KHEAL_A_INJECT_TYPE, req->type) < 0 ||
-	    (req->type == KHEAL_INJECT_HUNG_TASK &&
+	    ((req->type == KHEAL_INJECT_HUNG_TASK ||
+	      req->type == KHEAL_INJECT_LOCKUP) &&
 	     nla_put_u64(msg, KHEAL_A_DURATION_MS, req->duration_ms) < 0) ||
 	    (req->type == KHEAL_INJECT_BURST &&
 	     nla_put_u32(msg, KHEAL_A_COUNT, req->count) < 0)) {

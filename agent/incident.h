@@ -60,6 +60,8 @@ struct kheal_incident {
 	char runbook[KHEAL_RUNBOOK_NAME_LEN];
 	Kheal__DecisionKind decision;
 	uint64_t approval;		/* pending approval's id, or 0 */
+	/* Its low-risk steps ran before the approval (awaiting_approval). */
+	bool low_ran;
 	uint32_t attempts;		/* runbook runs */
 	Kheal__OutcomeKind outcome;
 	char outcome_detail[256];

@@ -41,6 +41,7 @@
 
 #include "event.h"
 #include "journal.h"
+#include "path.h"
 #include "record.h"
 
 #define VARINT_MAX	10
@@ -63,25 +64,6 @@ static int sodium_ready(struct kheal_err *err)
 {
 	if (sodium_init() < 0)
 		return kheal_err_set(err, EIO, "libsodium failed to initialise");
-	return 0;
-}
-
-/* Creates the directories above @path, as mkdir -p would. */
-static int make_parents(const char *path, struct kheal_err *err)
-{
-	char dir[PATH_MAX];
-	char *p;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return kheal_err_set(err, ENAMETOOLONG, "%s: path too long",
-				     path);
-	for (p = strchr(dir + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			return kheal_err_set(err, errno, "creating %s: %s",
-					     dir, strerror(errno));
-		*p = '/';
-	}
 	return 0;
 }
 
@@ -153,7 +135,7 @@ static int key_create(const char *path, uint8_t *key, struct kheal_err *err)
 {
 	int fd, ret;
 
-	ret = make_parents(path, err);
+	ret = kheal_make_parents(path, err);
 	if (ret)
 		return ret;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -615,6 +597,8 @@ static int walk(const char *path, struct walk *w,
 		memcpy(sum->last_hash, hash, sizeof(hash));
 		kheal_record_resume(rec, KHEAL_SOURCE_KMOD, &sum->resume);
 		kheal_record_resume(rec, KHEAL_SOURCE_BPF, &sum->bpf_resume);
+		kheal_record_resume(rec, KHEAL_SOURCE_PSI, &sum->psi_resume);
+		kheal_record_resume(rec, KHEAL_SOURCE_KMSG, &sum->kmsg_resume);
 		kheal__record__free_unpacked(rec, NULL);
 	}
 	sum->records = it.records;
@@ -902,6 +886,8 @@ int kheal_journal_append(struct kheal_journal *j, const Kheal__Record *rec,
 	j->sum.records++;
 	kheal_record_resume(rec, KHEAL_SOURCE_KMOD, &j->sum.resume);
 	kheal_record_resume(rec, KHEAL_SOURCE_BPF, &j->sum.bpf_resume);
+	kheal_record_resume(rec, KHEAL_SOURCE_PSI, &j->sum.psi_resume);
+	kheal_record_resume(rec, KHEAL_SOURCE_KMSG, &j->sum.kmsg_resume);
 	return 0;
 }
 

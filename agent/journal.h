@@ -71,6 +71,8 @@ struct kheal_journal_summary {
 	uint64_t records;
 	struct kheal_seq resume;	/* last kmod (instance, seq) */
 	struct kheal_seq bpf_resume;	/* last bpf (instance, seq) */
+	struct kheal_seq psi_resume;	/* last psi (instance, seq) */
+	struct kheal_seq kmsg_resume;	/* last kmsg (boot, log seq + 1) */
 	uint64_t good_size;		/* bytes of whole, valid records */
 	uint64_t torn;			/* bytes after them: a torn tail */
 	/* SHA-256 of the last whole record; zeros if there is none. */

@@ -371,6 +371,8 @@ static void journal_text(const char *path,
 		       sum->resume.last, sum->resume.instance);
 	if (sum->bpf_resume.known)
 		printf(", last bpf seq %" PRIu64, sum->bpf_resume.last);
+	if (sum->psi_resume.known)
+		printf(", last psi seq %" PRIu64, sum->psi_resume.last);
 	putchar('\n');
 }
 
@@ -458,6 +460,7 @@ static int cmd_status(const struct cmd *c, int argc, char **argv)
 			kheal_json_u64(&j, "last_seq", sum.resume.last);
 			kheal_json_u64(&j, "instance", sum.resume.instance);
 			kheal_json_u64(&j, "bpf_last_seq", sum.bpf_resume.last);
+			kheal_json_u64(&j, "psi_last_seq", sum.psi_resume.last);
 			kheal_json_u64(&j, "torn_bytes", sum.torn);
 		}
 		kheal_json_end(&j, '}');
@@ -788,7 +791,7 @@ static int cmd_inject(const struct cmd *c, int argc, char **argv)
 			print_usage(c, stdout);
 			return 0;
 		}
-		return usage_error(c, "which fault? 'hung' or 'burst'");
+		return usage_error(c, "which fault? 'hung', 'burst' or 'lockup'");
 	}
 	type = argv[1];
 	argc--;
@@ -816,8 +819,15 @@ static int cmd_inject(const struct cmd *c, int argc, char **argv)
 					   "'inject burst' takes --count N, and only that");
 		req.type = KHEAL_INJECT_BURST;
 		req.count = count;
+	} else if (!strcmp(type, "lockup")) {
+		if (!ms || count)
+			return usage_error(c,
+					   "'inject lockup' takes --ms N, and only that");
+		req.type = KHEAL_INJECT_LOCKUP;
+		req.duration_ms = ms;
 	} else {
-		return usage_error(c, "unknown fault '%s': 'hung' or 'burst'",
+		return usage_error(c,
+				   "unknown fault '%s': 'hung', 'burst' or 'lockup'",
 				   type);
 	}
 
@@ -989,7 +999,7 @@ static const struct cmd cmds[] = {
 	  "  runbooks reload [--socket PATH]\n"
 	  "      (DIR: /etc/kheal/runbooks.d; drafts: /var/lib/kheal/drafts)" },
 	{ "inject", cmd_inject,
-	  "inject hung --ms N | inject burst --count N" },
+	  "inject hung --ms N | inject burst --count N | inject lockup --ms N" },
 	{ "checkpoint", cmd_checkpoint,
 	  "checkpoint ID [--instance N]   (kheal.ko's, as an event names it;\n"
 	  "      needs CAP_NET_ADMIN)" },

@@ -43,11 +43,14 @@
 #include "replay.h"
 #include "source_bpf.h"
 #include "source_kmod.h"
+#include "source_kmsg.h"
+#include "source_psi.h"
 #include "state.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-#define MAX_SOURCES	2
+#define MAX_SOURCES	4		/* an engine's two, psi and kmsg */
+#define PSI_CGROUPS_MAX	32
 #define HUNG_MS_MIN	100		/* the module's minimum */
 #define HUNG_MS_MAX	86400000	/* a day */
 
@@ -81,6 +84,12 @@ struct opts {
 	uint32_t ringbuf_kb;		/* 0: the BPF library's default */
 	bool quiet;
 	bool stats;
+	bool psi;			/* --psi: the PSI source beside */
+	bool kmsg;			/* --kmsg: kernel log rules beside */
+	uint32_t psi_stall_ms;
+	uint32_t psi_window_ms;
+	const char *psi_cgroups[PSI_CGROUPS_MAX];
+	size_t npsi_cgroups;
 };
 
 struct daemon {
@@ -100,6 +109,8 @@ struct daemon {
 	struct kheal_source src[MAX_SOURCES];
 	char cgroup_root[256];
 	struct kheal_exec_ctx exec;
+	struct kheal_memtrack memtrack;	/* --psi's, for memory.kill_leaker */
+	struct kheal_psi_config psi;
 	struct kheal_brain brain;
 	bool brain_up;
 	struct kheal_ctl ctl;
@@ -136,9 +147,19 @@ static void usage(FILE *f)
 		"                   decisions and print the records they would journal\n"
 		"  --quiet          print no events on stdout\n"
 		"  --stats          print counters to stderr on exit\n"
+		"  --kmsg           report soft lockups, oopses and WARNs from the kernel\n"
+		"                   log (/dev/kmsg, needs CAP_SYSLOG), beside the engine\n"
+		"  --psi            report memory pressure from PSI triggers, beside the\n"
+		"                   engine, and track which processes grow\n"
+		"  --psi-cgroup PATH  watch this cgroup (repeatable; implies --psi); none:\n"
+		"                   every first-level cgroup, as they come and go\n"
+		"  --psi-stall-ms N --psi-window-ms N  the trigger: N ms of stall within\n"
+		"                   the window (default %d within %d; window %d to %d)\n"
 		"  -h, --help       this help\n", KHEAL_BPF_HUNG_MS_DEFAULT,
 		kheal_bpf_ringbuf_kb_min(), KHEAL_BPF_RINGBUF_KB_MAX,
-		KHEAL_BPF_RINGBUF_KB_DEFAULT, KHEAL_CTL_DEFAULT_PATH);
+		KHEAL_BPF_RINGBUF_KB_DEFAULT, KHEAL_CTL_DEFAULT_PATH,
+		KHEAL_PSI_STALL_MS_DEFAULT, KHEAL_PSI_WINDOW_MS_DEFAULT,
+		KHEAL_PSI_WINDOW_MIN_US / 1000, KHEAL_PSI_WINDOW_MAX_US / 1000);
 }
 
 static const struct engine *engine_of(Kheal__Engine id)
@@ -209,6 +230,36 @@ static int parse_ringbuf_kb(const char *arg, struct opts *o)
 	return 0;
 }
 
+/* A number of ms from @min to @max, for option @name. */
+static int parse_ms(const char *arg, const char *name, uint32_t min,
+		    uint32_t max, uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (*arg < '0' || *arg > '9' || *end || errno || v < min || v > max) {
+		fprintf(stderr, "kheald: %s: '%s' is not a number from %" PRIu32
+			" to %" PRIu32 "\n", name, arg, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_psi_cgroup(const char *arg, struct opts *o)
+{
+	if (o->npsi_cgroups == PSI_CGROUPS_MAX) {
+		fprintf(stderr, "kheald: --psi-cgroup: at most %d\n",
+			PSI_CGROUPS_MAX);
+		return -1;
+	}
+	o->psi_cgroups[o->npsi_cgroups++] = arg;
+	o->psi = true;
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
@@ -229,6 +280,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "dry-run",	no_argument,		NULL, 'n' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "stats",	no_argument,		NULL, 's' },
+		{ "psi",	no_argument,		NULL, 'M' },
+		{ "kmsg",	no_argument,		NULL, 'k' },
+		{ "psi-cgroup",	required_argument,	NULL, 'g' },
+		{ "psi-stall-ms", required_argument,	NULL, 'T' },
+		{ "psi-window-ms", required_argument,	NULL, 'W' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ 0 }
 	};
@@ -242,6 +298,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		.state = "/run/kheal/kheald.state",
 		.engine = &engines[0],
 		.hung_ms = KHEAL_BPF_HUNG_MS_DEFAULT,
+		.psi_stall_ms = KHEAL_PSI_STALL_MS_DEFAULT,
+		.psi_window_ms = KHEAL_PSI_WINDOW_MS_DEFAULT,
 		.profile = KHEAL_PROFILE_CONSERVATIVE,
 		.runbooks = "/etc/kheal/runbooks.d",
 		.drafts = "/var/lib/kheal/drafts",
@@ -308,6 +366,29 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 's':
 			o->stats = true;
 			break;
+		case 'k':
+			o->kmsg = true;
+			break;
+		case 'M':
+			o->psi = true;
+			break;
+		case 'g':
+			if (parse_psi_cgroup(optarg, o))
+				return -1;
+			break;
+		case 'T':
+			if (parse_ms(optarg, "--psi-stall-ms", 1,
+				     KHEAL_PSI_WINDOW_MAX_US / 1000,
+				     &o->psi_stall_ms))
+				return -1;
+			break;
+		case 'W':
+			if (parse_ms(optarg, "--psi-window-ms",
+				     KHEAL_PSI_WINDOW_MIN_US / 1000,
+				     KHEAL_PSI_WINDOW_MAX_US / 1000,
+				     &o->psi_window_ms))
+				return -1;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -329,6 +410,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	if (o->replay && !o->dry_run) {
 		fprintf(stderr,
 			"kheald: --replay needs --dry-run: a replay never acts\n");
+		return -1;
+	}
+	if (o->psi_stall_ms > o->psi_window_ms) {
+		fprintf(stderr,
+			"kheald: --psi-stall-ms %" PRIu32 " is longer than --psi-window-ms %" PRIu32 "\n",
+			o->psi_stall_ms, o->psi_window_ms);
 		return -1;
 	}
 	return 0;
@@ -549,6 +636,7 @@ static void brain_acting(void *arg, const struct kheal_incident *inc)
 	struct daemon *d = arg;
 
 	d->exec.incident = inc->context;
+	d->exec.incident_id = inc->id;
 }
 
 static const struct kheal_brain_ops brain_ops = {
@@ -859,6 +947,19 @@ static int exec_ctx(struct daemon *d, struct kheal_err *err)
 		.cgroup_root = root ? d->cgroup_root : NULL,
 		.proc_root = "/proc",
 		.self = getpid(),
+		.memtrack = d->o.psi ? &d->memtrack : NULL,
+	};
+	kheal_memtrack_init(&d->memtrack, d->exec.proc_root,
+			    d->exec.cgroup_root, KHEAL_MEMTRACK_WINDOW_MS);
+	d->psi = (struct kheal_psi_config){
+		.stall_us = d->o.psi_stall_ms * 1000,
+		.window_us = d->o.psi_window_ms * 1000,
+		.cgroups = d->o.psi_cgroups,
+		.ncgroups = d->o.npsi_cgroups,
+		.cgroup_root = d->exec.cgroup_root,
+		.proc_root = d->exec.proc_root,
+		.self = d->exec.self,
+		.memtrack = &d->memtrack,
 	};
 	return 0;
 }
@@ -941,9 +1042,43 @@ static void load_dedupe(struct daemon *d)
 			" ms: %d events\n", d->dedupe.window_ns / 1000000, n);
 }
 
+/* The next source, resuming after the journal's last seq of its own. */
+static int open_source(struct daemon *d, const struct kheal_source_ops *ops,
+		       struct kheal_err *err)
+{
+	const struct kheal_journal_summary *sum = &d->journal.sum;
+	struct kheal_source *src = &d->src[d->nsrc];
+	int ret;
+
+	*src = (struct kheal_source){
+		.ops = ops,
+		.cb = {
+			.event = on_event,
+			.gap = on_gap,
+			.note = on_note,
+			.arg = d,
+		},
+		.cfg = {
+			.hung_ms = d->o.hung_ms,
+			.hung_ms_set = d->o.hung_ms_set,
+			.ringbuf_kb = d->o.ringbuf_kb,
+			.psi = &d->psi,
+		},
+		.resume = ops->id == KHEAL_SOURCE_BPF ? sum->bpf_resume :
+			  ops->id == KHEAL_SOURCE_PSI ? sum->psi_resume :
+			  ops->id == KHEAL_SOURCE_KMSG ? sum->kmsg_resume :
+			  sum->resume,
+	};
+	ret = ops->open(src, err);
+	if (ret)
+		return kheal_err_wrap(err, ret, "%s", ops->name);
+	d->nsrc++;
+	flush_outputs(d);
+	return 0;
+}
+
 static int start(struct daemon *d, struct kheal_err *err)
 {
-	const struct kheal_source_ops *ops;
 	size_t i;
 	int fd, ret;
 
@@ -983,33 +1118,15 @@ static int start(struct daemon *d, struct kheal_err *err)
 	kheal_dedupe_init(&d->dedupe, kheal_dedupe_window_ms(d->o.hung_ms));
 	if (d->merge)
 		load_dedupe(d);
-	for (i = 0; i < MAX_SOURCES && d->engine->ops[i]; i++) {
-		ops = d->engine->ops[i];
-		d->src[i] = (struct kheal_source){
-			.ops = ops,
-			.cb = {
-				.event = on_event,
-				.gap = on_gap,
-				.note = on_note,
-				.arg = d,
-			},
-			.cfg = {
-				.hung_ms = d->o.hung_ms,
-				.hung_ms_set = d->o.hung_ms_set,
-				.ringbuf_kb = d->o.ringbuf_kb,
-			},
-			.resume = ops->id == KHEAL_SOURCE_BPF ?
-				  d->journal.sum.bpf_resume :
-				  d->journal.sum.resume,
-		};
-		ret = ops->open(&d->src[i], err);
-		if (ret)
-			return kheal_err_wrap(err, ret, "%s", ops->name);
-		d->nsrc++;
-		flush_outputs(d);
-	}
-	write_state(d);
-	return 0;
+	for (i = 0; i < MAX_SOURCES && d->engine->ops[i] && !ret; i++)
+		ret = open_source(d, d->engine->ops[i], err);
+	if (d->o.psi && !ret)
+		ret = open_source(d, &kheal_source_psi_ops, err);
+	if (d->o.kmsg && !ret)
+		ret = open_source(d, &kheal_source_kmsg_ops, err);
+	if (!ret)
+		write_state(d);
+	return ret;
 }
 
 static void stop(struct daemon *d)
@@ -1020,6 +1137,7 @@ static void stop(struct daemon *d)
 		kheal_ctl_close(&d->ctl);
 	for (i = 0; i < d->nsrc; i++)
 		d->src[i].ops->close(&d->src[i]);
+	kheal_memtrack_free(&d->memtrack);
 	if (d->brain_up)
 		kheal_brain_free(&d->brain);
 	if (d->log)

@@ -10,7 +10,9 @@
 #include "record.h"
 
 _Static_assert((int)KHEAL_SOURCE_KMOD == KHEAL__SOURCE__SOURCE_KMOD &&
-	       (int)KHEAL_SOURCE_BPF == KHEAL__SOURCE__SOURCE_BPF,
+	       (int)KHEAL_SOURCE_BPF == KHEAL__SOURCE__SOURCE_BPF &&
+	       (int)KHEAL_SOURCE_PSI == KHEAL__SOURCE__SOURCE_PSI &&
+	       (int)KHEAL_SOURCE_KMSG == KHEAL__SOURCE__SOURCE_KMSG,
 	       "enum kheal_source_id follows enum Source");
 _Static_assert((int)KHEAL_GAP_OVERRUN == KHEAL__GAP__REASON__OVERRUN &&
 	       (int)KHEAL_GAP_MALFORMED == KHEAL__GAP__REASON__MALFORMED &&

@@ -71,6 +71,11 @@ static const char *const below_names[] = {
 	[KHEAL_BELOW_LOW_RISK_SUBSET]	= "low-risk-subset",
 };
 
+static const char *const awaiting_names[] = {
+	[KHEAL_AWAITING_NOTHING]		= "nothing",
+	[KHEAL_AWAITING_LOW_RISK_SUBSET]	= "low-risk-subset",
+};
+
 _Static_assert(KHEAL_EVENT_MAX < 32, "match.kinds is a uint32_t");
 
 #define P_CGROUP	{ "cgroup", KHEAL_PARAM_STR, false, "${cgroup_path}" }
@@ -109,6 +114,32 @@ const struct kheal_action kheal_actions[] = {
 	  kheal_action_netdev_up },
 	{ "bond.failover", KHEAL_RISK_MEDIUM, true, { P_DEV },
 	  kheal_action_bond_failover },
+	/* One process of the cgroup, the one that grew most, is killed. */
+	{ "memory.kill_leaker", KHEAL_RISK_MEDIUM, true, { P_CGROUP },
+	  kheal_action_memory_kill_leaker },
+	/*
+	 * Only a request that a fleet-locked rebooter honours: the host is
+	 * not changed until it reboots, and that may lose all its work.
+	 */
+	{ "host.reboot", KHEAL_RISK_HIGH, false,
+	  { { "reason", KHEAL_PARAM_STR, false,
+	      "${kind} on ${subsystem}" } },
+	  kheal_action_host_reboot },
+	/*
+	 * A member failed out of its array loses the redundancy it still
+	 * gave; recovery onto a spare only adds some; a faulty member's
+	 * removal loses nothing. A filesystem remounted read-only fails its
+	 * writers.
+	 */
+	{ "md.fail_member", KHEAL_RISK_MEDIUM, true, { P_DEV },
+	  kheal_action_md_fail_member },
+	{ "md.add_spare", KHEAL_RISK_LOW, true,
+	  { P_DEV, { "spare", KHEAL_PARAM_STR, false, NULL } },
+	  kheal_action_md_add_spare },
+	{ "md.remove_member", KHEAL_RISK_LOW, true, { P_DEV },
+	  kheal_action_md_remove_member },
+	{ "fs.remount_ro", KHEAL_RISK_MEDIUM, true, { P_DEV },
+	  kheal_action_fs_remount_ro },
 };
 const size_t kheal_nactions = ARRAY_SIZE(kheal_actions);
 
@@ -118,6 +149,13 @@ const struct kheal_check kheal_checks[] = {
 	{ "service.ok", { P_CGROUP }, kheal_check_service_ok },
 	{ "netdev.carrier", { P_DEV }, kheal_check_netdev_carrier },
 	{ "bond.active_ok", { P_DEV }, kheal_check_bond_active_ok },
+	{ "memory.pressure_ok",
+	  { P_CGROUP, { "stall_pct", KHEAL_PARAM_UINT, false, "10" } },
+	  kheal_check_memory_pressure_ok },
+	{ "md.member", { P_DEV }, kheal_check_md_member },
+	{ "md.resynced", { P_DEV }, kheal_check_md_resynced },
+	{ "fs.mounted", { P_DEV }, kheal_check_fs_mounted },
+	{ "fs.readonly", { P_DEV }, kheal_check_fs_readonly },
 	/* The health registry answers it: the brain runs it. */
 	{ "subsystem.healthy",
 	  { { "subsystem", KHEAL_PARAM_STR, false, "${subsystem}" } }, NULL },
@@ -1397,7 +1435,7 @@ static bool valid_name(const char *s)
 enum {
 	R_NAME, R_DESCRIPTION, R_MATCH, R_RISK, R_PRECONDITIONS, R_STEPS,
 	R_VERIFY, R_ROLLBACK, R_ESCALATE, R_CONFIDENCE, R_COOLDOWN,
-	R_MAX_ATTEMPTS, NR
+	R_MAX_ATTEMPTS, R_AWAITING, NR
 };
 static const struct field root_fields[NR + 1] = {
 	[R_NAME]		= { "name", true },
@@ -1412,6 +1450,7 @@ static const struct field root_fields[NR + 1] = {
 	[R_CONFIDENCE]		= { "confidence", false },
 	[R_COOLDOWN]		= { "cooldown", false },
 	[R_MAX_ATTEMPTS]	= { "max_attempts", false },
+	[R_AWAITING]		= { "awaiting_approval", false },
 };
 _Static_assert(NR < MAX_FIELDS, "walk_map() has room for every key");
 
@@ -1542,6 +1581,13 @@ static int parse_runbook(struct parse *p, const struct node *root,
 				       &rb->confidence);
 		if (ret)
 			return ret;
+	}
+	if (v[R_AWAITING]) {
+		ret = get_choice(p, v[R_AWAITING], "awaiting_approval",
+				 awaiting_names, ARRAY_SIZE(awaiting_names));
+		if (ret < 0)
+			return ret;
+		rb->awaiting = ret;
 	}
 	rb->cooldown_ms = DEFAULT_COOLDOWN_MS;
 	if (v[R_COOLDOWN]) {
@@ -1931,6 +1977,9 @@ static void e_runbook(struct emitter *em, const struct kheal_runbook *rb)
 		e_kv(em, "below", below_names[rb->confidence.below]);
 		e_close(em, true);
 	}
+	/* Written only when set: runbooks from before it emit as they did. */
+	if (rb->awaiting != KHEAL_AWAITING_NOTHING)
+		e_kv(em, "awaiting_approval", awaiting_names[rb->awaiting]);
 	e_duration(em, "cooldown", rb->cooldown_ms);
 	snprintf(buf, sizeof(buf), "%" PRIu32, rb->max_attempts);
 	e_kv(em, "max_attempts", buf);

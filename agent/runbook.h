@@ -45,6 +45,7 @@
  *   confidence:                     # the gate on the diagnosis
  *     min: 0.9                      # act at or above it (0 to 1)
  *     below: low-risk-subset        # or escalate, the default
+ *   awaiting_approval: nothing      # or low-risk-subset, see below
  *   cooldown: 10m                   # between runs on a subsystem; 5m
  *   max_attempts: 2                 # per incident, 1 to 100; 3
  *
@@ -64,6 +65,11 @@
  * Below the confidence gate, `low-risk-subset` runs the steps whose
  * action is low-risk, in order, then escalates; no verify follows, since
  * the runbook did not run whole. `escalate` acts not at all.
+ *
+ * Above the autonomy profile a runbook waits for approval. With
+ * `awaiting_approval: low-risk-subset` its low-risk steps (escalate,
+ * notify...) run at once, before the wait; once approved, the others
+ * run, not these again. `nothing`, the default, runs none before.
  *
  * A bad file gets one error, "FILE:LINE:COLUMN: PATH: what was expected,
  * got what", e.g. "disk.yaml:7:7: risk: expected one of low, medium,
@@ -188,6 +194,11 @@ enum kheal_below {
 	KHEAL_BELOW_LOW_RISK_SUBSET,
 };
 
+enum kheal_awaiting {
+	KHEAL_AWAITING_NOTHING,
+	KHEAL_AWAITING_LOW_RISK_SUBSET,
+};
+
 struct kheal_confidence {
 	bool gated;
 	double min;
@@ -209,6 +220,7 @@ struct kheal_runbook {
 	char *escalate_message;		/* template */
 	char *escalate_target;
 	struct kheal_confidence confidence;
+	enum kheal_awaiting awaiting;
 	uint64_t cooldown_ms;
 	uint32_t max_attempts;
 };

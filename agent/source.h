@@ -36,6 +36,8 @@ struct kheal_source_stats {
 	uint64_t merged;	/* not reported: the other source was first */
 };
 
+struct kheal_psi_config;
+
 /* What the daemon asks of every source. */
 struct kheal_source_config {
 	uint32_t hung_ms;	/* hung-task threshold */
@@ -45,6 +47,7 @@ struct kheal_source_config {
 	 */
 	bool hung_ms_set;
 	uint32_t ringbuf_kb;	/* BPF ring buffer, KiB; 0: the default */
+	const struct kheal_psi_config *psi;	/* the PSI source's */
 };
 
 #define KHEAL_SOURCE_PROBES_MAX	16

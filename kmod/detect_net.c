@@ -11,6 +11,9 @@
  * and reports transitions only: a loss when a running device's carrier
  * goes from on to off, the end of a reported loss when a running device
  * has its carrier again.
+ *
+ * A fault (a loss, a timeout) is checkpointed before it is reported, with
+ * no task: the device is what it is about, the kernel log says the rest.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,6 +28,8 @@
 /* What kheal_net_links holds per ifindex, as an xarray value. */
 #define KHEAL_NET_CARRIER	BIT(0)	/* had its carrier when last seen */
 #define KHEAL_NET_LOST		BIT(1)	/* a loss was reported, not its end */
+
+#define KHEAL_NET_CP		(KHEAL_CP_MEMORY | KHEAL_CP_LOAD | KHEAL_CP_LOG)
 
 /* Written from the notifier only, which runs under RTNL. */
 static DEFINE_XARRAY(kheal_net_links);
@@ -51,12 +56,14 @@ static void kheal_net_report_carrier(struct net_device *dev, bool up)
 	char master[IFNAMSIZ + 24];
 	struct kheal_event *ev;
 	unsigned long flags;
+	u64 cp = up ? 0 : kheal_checkpoint_take(NULL, KHEAL_NET_CP);
 
 	kheal_net_master(netdev_master_upper_dev_get(dev),
 			 netif_is_bond_slave(dev), master, sizeof(master));
 	ev = kheal_event_begin(KHEAL_EVENT_NETDEV_CARRIER,
 			       up ? KHEAL_SEV_INFO : KHEAL_SEV_ERROR, "netdev",
 			       &flags);
+	kheal_event_set_checkpoint(ev, cp);
 	ev->present |= KHEAL_F_DEV | KHEAL_F_DETAIL;
 	strscpy(ev->dev, dev->name, sizeof(ev->dev));
 	snprintf(ev->detail, sizeof(ev->detail), "carrier %s%s",
@@ -149,9 +156,11 @@ static void kheal_net_xmit_timeout_probe(void *data, struct net_device *dev,
 	char master[IFNAMSIZ + 24];
 	struct kheal_event *ev;
 	unsigned long flags;
+	u64 cp;
 
 	if (!net_eq(dev_net(dev), &init_net))
 		return;
+	cp = kheal_checkpoint_take(NULL, KHEAL_NET_CP);
 	rcu_read_lock();
 	upper = netdev_master_upper_dev_get_rcu(dev);
 	kheal_net_master(upper, netif_is_bond_slave(dev), master,
@@ -160,6 +169,7 @@ static void kheal_net_xmit_timeout_probe(void *data, struct net_device *dev,
 
 	ev = kheal_event_begin(KHEAL_EVENT_NETDEV_TX_TIMEOUT, KHEAL_SEV_ERROR,
 			       "netdev", &flags);
+	kheal_event_set_checkpoint(ev, cp);
 	ev->present |= KHEAL_F_DEV | KHEAL_F_QUEUE | KHEAL_F_DETAIL;
 	strscpy(ev->dev, dev->name, sizeof(ev->dev));
 	ev->queue = queue_index;

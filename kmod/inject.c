@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Test faults for the INJECT command (allow_inject=1 only): a kthread
- * that really hangs in TASK_UNINTERRUPTIBLE, and a burst of synthetic
- * events. Every injection is a kthread so that unloading can stop it at
- * any moment.
+ * that really hangs in TASK_UNINTERRUPTIBLE, a burst of synthetic
+ * events, and a kthread that holds a CPU with preemption disabled.
+ * Every injection is a kthread so that unloading can stop it at any
+ * moment.
  */
+#include <linux/cpumask.h>
 #include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/mutex.h>
 #include <linux/sched/task.h>
 
@@ -64,6 +67,24 @@ static int kheal_inject_burst_fn(void *data)
 	return 0;
 }
 
+/*
+ * Spins on its CPU with preemption disabled, neither sleeping nor calling
+ * cond_resched(): the soft-lockup watchdog and RCU see a stuck CPU. The
+ * time is bounded, and kthread_stop() cuts it short when unloading.
+ */
+static int kheal_inject_lockup_fn(void *data)
+{
+	struct kheal_injection *inj = data;
+	ktime_t end = ktime_add_ms(ktime_get(), inj->arg);
+
+	preempt_disable();
+	while (ktime_before(ktime_get(), end) && !kthread_should_stop())
+		cpu_relax();
+	preempt_enable();
+	WRITE_ONCE(inj->done, true);
+	return 0;
+}
+
 static void kheal_injection_reap(struct kheal_injection *inj)
 {
 	kthread_stop(inj->task);
@@ -71,8 +92,9 @@ static void kheal_injection_reap(struct kheal_injection *inj)
 	inj->task = NULL;
 }
 
+/* @cpu: the CPU the thread is bound to, or -1 for any. */
 static int kheal_inject_start(int (*fn)(void *), u64 arg, const char *name,
-			      struct task_struct **task)
+			      int cpu, struct task_struct **task)
 {
 	struct kheal_injection *inj = NULL;
 	struct task_struct *t;
@@ -104,6 +126,8 @@ static int kheal_inject_start(int (*fn)(void *), u64 arg, const char *name,
 		ret = PTR_ERR(t);
 		goto out_unlock;
 	}
+	if (cpu >= 0)
+		kthread_bind(t, cpu);
 	/* One reference for the slot, one for the caller's reply. */
 	get_task_struct(t);
 	get_task_struct(t);
@@ -126,7 +150,7 @@ out_unlock:
 int kheal_inject_hung(u64 duration_ms, struct task_struct **task)
 {
 	return kheal_inject_start(kheal_inject_hung_fn, duration_ms,
-				  "kheal-hung", task);
+				  "kheal-hung", -1, task);
 }
 
 /**
@@ -139,6 +163,27 @@ int kheal_inject_hung(u64 duration_ms, struct task_struct **task)
 int kheal_inject_burst(u32 count, struct task_struct **task)
 {
 	return kheal_inject_start(kheal_inject_burst_fn, count, "kheal-burst",
+				  -1, task);
+}
+
+/**
+ * kheal_inject_lockup() - start a kthread that holds a CPU
+ * @duration_ms: how long it spins with preemption disabled, at most
+ *	KHEAL_INJECT_LOCKUP_MAX_MS
+ * @task: set to the thread, with a reference the caller puts
+ *
+ * The thread is bound to the last online CPU; the others keep the
+ * machine (and kheald) running, so one CPU alone is refused.
+ *
+ * Return: as kheal_inject_hung(), or -EINVAL with a single online CPU.
+ */
+int kheal_inject_lockup(u64 duration_ms, struct task_struct **task)
+{
+	/* A CPU that goes offline meanwhile: the thread runs elsewhere. */
+	if (num_online_cpus() < 2)
+		return -EINVAL;
+	return kheal_inject_start(kheal_inject_lockup_fn, duration_ms,
+				  "kheal-lockup", cpumask_last(cpu_online_mask),
 				  task);
 }
 

@@ -20,6 +20,7 @@
 #define KHEAL_CHECKPOINTS_MAX	4096
 #define KHEAL_INJECT_HUNG_MAX_MS	3600000
 #define KHEAL_INJECT_BURST_MAX	100000000
+#define KHEAL_INJECT_LOCKUP_MAX_MS	60000
 #define KHEAL_INJECT_THREADS	16
 
 /* Optional fields present in a struct kheal_event. */
@@ -33,6 +34,7 @@
 #define KHEAL_F_OOM_CONSTRAINT	BIT(7)
 #define KHEAL_F_QUEUE		BIT(8)
 #define KHEAL_F_DETAIL		BIT(9)
+#define KHEAL_F_ERRNO		BIT(10)
 
 /**
  * struct kheal_event - one detected anomaly, as stored in the backlog
@@ -49,6 +51,7 @@
  * @rss_kb: resident set of the task (KHEAL_F_RSS)
  * @oom_constraint: enum kheal_oom_constraint (KHEAL_F_OOM_CONSTRAINT)
  * @queue: netdev TX queue (KHEAL_F_QUEUE)
+ * @errnum: positive errno of a failed operation (KHEAL_F_ERRNO)
  * @subsys: subsystem the event is about, e.g. "task" or "memory"
  * @comm: task command name (KHEAL_F_COMM)
  * @dev: netdev or block device name (KHEAL_F_DEV)
@@ -65,6 +68,7 @@ struct kheal_event {
 	u32 tgid;
 	u32 oom_constraint;
 	u32 queue;
+	u32 errnum;
 	u64 cgroup_id;
 	u64 duration_ms;
 	u64 checkpoint_id;
@@ -96,6 +100,8 @@ extern struct kheal_detector kheal_hung_detector;
 extern struct kheal_detector kheal_oom_detector;
 extern struct kheal_detector kheal_carrier_detector;
 extern struct kheal_detector kheal_tx_timeout_detector;
+extern struct kheal_detector kheal_block_detector;
+extern struct kheal_detector kheal_rcu_stall_detector;
 extern struct kheal_detector *const kheal_detectors[];
 extern const unsigned int kheal_n_detectors;
 
@@ -191,5 +197,6 @@ void kheal_inject_init(void);
 void kheal_inject_exit(void);
 int kheal_inject_hung(u64 duration_ms, struct task_struct **task);
 int kheal_inject_burst(u32 count, struct task_struct **task);
+int kheal_inject_lockup(u64 duration_ms, struct task_struct **task);
 
 #endif /* _KHEAL_H */

@@ -22,6 +22,8 @@ struct kheal_detector *const kheal_detectors[] = {
 	&kheal_oom_detector,
 	&kheal_carrier_detector,
 	&kheal_tx_timeout_detector,
+	&kheal_rcu_stall_detector,
+	&kheal_block_detector,
 };
 
 const unsigned int kheal_n_detectors = ARRAY_SIZE(kheal_detectors);

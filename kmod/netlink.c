@@ -101,6 +101,8 @@ static int kheal_event_put(struct sk_buff *skb, const struct kheal_event *ev)
 		return -EMSGSIZE;
 	if (p & KHEAL_F_QUEUE && nla_put_u32(skb, KHEAL_A_QUEUE, ev->queue))
 		return -EMSGSIZE;
+	if (p & KHEAL_F_ERRNO && nla_put_u32(skb, KHEAL_A_ERRNO, ev->errnum))
+		return -EMSGSIZE;
 	if (kheal_put_str(skb, KHEAL_A_DETAIL, KHEAL_F_DETAIL, p, ev->detail))
 		return -EMSGSIZE;
 	return 0;
@@ -389,6 +391,22 @@ static int kheal_nl_inject_doit(struct sk_buff *skb, struct genl_info *info)
 		if (GENL_REQ_ATTR_CHECK(info, KHEAL_A_COUNT))
 			return -EINVAL;
 		ret = kheal_inject_burst(nla_get_u32(attrs[KHEAL_A_COUNT]), &t);
+		break;
+	case KHEAL_INJECT_LOCKUP:
+		if (GENL_REQ_ATTR_CHECK(info, KHEAL_A_DURATION_MS))
+			return -EINVAL;
+		if (nla_get_u64(attrs[KHEAL_A_DURATION_MS]) >
+		    KHEAL_INJECT_LOCKUP_MAX_MS) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    attrs[KHEAL_A_DURATION_MS],
+					    "a lockup lasts at most 60000 ms");
+			return -ERANGE;
+		}
+		ret = kheal_inject_lockup(nla_get_u64(attrs[KHEAL_A_DURATION_MS]),
+					  &t);
+		if (ret == -EINVAL)
+			NL_SET_ERR_MSG(info->extack,
+				       "a lockup needs a second online CPU");
 		break;
 	default:
 		return -EOPNOTSUPP;

@@ -135,6 +135,9 @@ static void test_khealctl_inject_arguments_checked(void **state)
 		     CTL("inject", "burst", "--count", "4294967296"));
 	expect_usage("unknown fault 'sideways'",
 		     CTL("inject", "sideways", "--ms", "1"));
+	expect_usage("'inject lockup' takes --ms N", CTL("inject", "lockup"));
+	expect_usage("'inject lockup' takes --ms N",
+		     CTL("inject", "lockup", "--ms", "5", "--count", "1"));
 }
 
 /* config takes known KEY=VALUE settings with values in range. */
@@ -312,7 +315,7 @@ static void test_khealctl_status_json(void **state)
 	assert_non_null(strstr(r.out, "\"agent\":{\"running\":false,"));
 	assert_non_null(strstr(r.out, "\"records\":3,\"last_seq\":10,"
 				      "\"instance\":99,\"bpf_last_seq\":0,"
-				      "\"torn_bytes\":0}}"));
+				      "\"psi_last_seq\":0,\"torn_bytes\":0}}"));
 	result_free(&r);
 }
 

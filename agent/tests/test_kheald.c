@@ -387,6 +387,70 @@ static void test_kheald_ringbuf_kb_checked(void **state)
 	proc_done(&p);
 }
 
+/*
+ * --psi runs the PSI source beside the engine; its trigger is held to
+ * the kernel's bounds first. A cgroup that does not exist yet is waited
+ * for. (Windows of 2 s: without CAP_SYS_RESOURCE, Linux 6.5+ takes only
+ * multiples of 2 s.)
+ */
+static void test_kheald_psi_source_beside_the_engine(void **state)
+{
+	Kheal__AgentState *st;
+	const Kheal__SourceState *psi;
+	struct result r;
+	struct proc p;
+	char *err;
+
+	(void)state;
+	r = run((char *const[]){ KHEALD, "--psi-window-ms", "400", NULL });
+	assert_int_equal(r.code, 2);
+	assert_non_null(strstr(r.err, "kheald: --psi-window-ms: '400' is not "
+				      "a number from 500 to 10000\n"));
+	result_free(&r);
+	r = run((char *const[]){ KHEALD, "--psi-stall-ms", "0", NULL });
+	assert_int_equal(r.code, 2);
+	assert_non_null(strstr(r.err, "--psi-stall-ms: '0' is not a number "
+				      "from 1 to 10000"));
+	result_free(&r);
+	r = run((char *const[]){ KHEALD, "--psi-stall-ms", "3000",
+				 "--psi-window-ms", "2000", NULL });
+	assert_int_equal(r.code, 2);
+	assert_non_null(strstr(r.err, "kheald: --psi-stall-ms 3000 is longer "
+				      "than --psi-window-ms 2000\n"));
+	result_free(&r);
+
+	if (geteuid() || access("/proc/pressure/memory", W_OK)) {
+		print_message("[  SKIP    ] the source itself needs root and PSI\n");
+		skip();
+	}
+	start(&p, KHEALD_ARGS("--psi-window-ms", "2000", "--psi-cgroup",
+			      "/kheal-test-none", NULL));
+	assert_true(wait_for(p.err, "PSI: memory:/kheal-test-none does not "
+				    "exist (yet): watching for it each "
+				    "second\n"));
+	assert_true(wait_for(p.err, "PSI: trigger some 150000 2000000 on "
+				    "memory:global and 1 cgroup "
+				    "(--psi-cgroup)"));
+	assert_true(wait_for_file(statefile));
+	assert_int_equal(kheal_state_read(statefile, &st, NULL), 0);
+	assert_int_equal(st->n_sources, 2);
+	psi = st->sources[1];
+	assert_int_equal(psi->source, KHEAL__SOURCE__SOURCE_PSI);
+	assert_true(psi->attached);
+	assert_int_equal(psi->n_probes, 2);
+	assert_string_equal(psi->probes[0]->name, "memory:global");
+	assert_true(psi->probes[0]->attached);
+	assert_string_equal(psi->probes[1]->name, "memory:/kheal-test-none");
+	assert_false(psi->probes[1]->attached);
+	kheal__agent_state__free_unpacked(st, NULL);
+	kill(p.pid, SIGTERM);
+	assert_int_equal(proc_wait(&p), 0);
+	err = slurp(p.err);
+	assert_non_null(strstr(err, "stats: source=psi received=0"));
+	free(err);
+	proc_done(&p);
+}
+
 #define T(f)	cmocka_unit_test_setup(f, fresh)
 
 int main(void)
@@ -402,6 +466,7 @@ int main(void)
 		T(test_kheald_rejects_unknown_option),
 		T(test_kheald_rejects_bad_engine_and_hung_ms),
 		T(test_kheald_ringbuf_kb_checked),
+		T(test_kheald_psi_source_beside_the_engine),
 	};
 
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);

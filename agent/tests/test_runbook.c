@@ -360,7 +360,7 @@ static void test_unknown_keys_are_refused_with_the_known_ones(void **state)
 {
 	(void)state;
 	assert_refused(base_with("risk: low", "rsk: low"),
-		       "t.yaml:4:1: unknown key 'rsk'; expected one of name, description, match, risk, preconditions, steps, verify, rollback, escalate, confidence, cooldown, max_attempts");
+		       "t.yaml:4:1: unknown key 'rsk'; expected one of name, description, match, risk, preconditions, steps, verify, rollback, escalate, confidence, cooldown, max_attempts, awaiting_approval");
 	assert_refused(base_with("kinds:", "kind:"),
 		       "t.yaml:3:3: match: unknown key 'kind'; expected one of kinds, subsystem, min_severity, when");
 	assert_refused(base_with("timeout:", "time_out:"),

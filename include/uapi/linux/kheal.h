@@ -76,6 +76,8 @@ enum kheal_inject_type {
 	KHEAL_INJECT_HUNG_TASK,
 	/* COUNT synthetic events, as fast as the send path takes them */
 	KHEAL_INJECT_BURST,
+	/* a kthread spinning with preemption off on one CPU, DURATION_MS */
+	KHEAL_INJECT_LOCKUP,
 
 	__KHEAL_INJECT_MAX,
 	KHEAL_INJECT_MAX = __KHEAL_INJECT_MAX - 1
