@@ -170,7 +170,8 @@ int kheal_check_bond_active_ok(const char *const *args, void *ctx,
  * pressure is /proc/pressure/memory.
  *
  * memory.kill_leaker {cgroup}: SIGKILLs the process of @cgroup's subtree
- *	whose resident set grew most over the last KHEAL_MEMTRACK_WINDOW_MS
+ *	whose memory (resident and swapped) grew most over the last
+ *	KHEAL_MEMTRACK_WINDOW_MS
  *	(memtrack.h): growth, not size, so a large steady process is left
  *	alone. From x->memtrack when it tracks that subtree and has samples
  *	spanning 500 ms or more (kheald --psi), sampled once more first;

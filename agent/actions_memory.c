@@ -281,17 +281,21 @@ int kheal_action_memory_kill_leaker(const char *const *args,
 				 g->span_ms, how, kerr.msg, over);
 		else if (err)
 			snprintf(err->msg, sizeof(err->msg),
-				 "killed %s[%d] in %s: +%" PRIu64 " kB in %" PRIu64 " ms, rss %" PRIu64 " kB (%s); margin %" PRId64 " kB (%s)%s",
+				 "killed %s[%d] in %s: +%" PRIu64 " kB in %" PRIu64 " ms, now %" PRIu64 " kB (%s); margin %" PRId64 " kB (%s)%s",
 				 g->comm, (int)g->pid, g->cgroup, g->growth_kb,
-				 g->span_ms, g->rss_kb, how, margin, what,
+				 g->span_ms, g->mem_kb, how, margin, what,
 				 over);
 		return 0;
 	}
-	passed_over(over, sizeof(over), skipped, first);
+	if (skipped)
+		return kheal_err_set(err, ESRCH,
+				     "cgroup %s: nothing was killed: each process that grew by %d kB or more in the last %d ms was passed over (%u, the first: %.120s)",
+				     cg, KHEAL_MEMTRACK_LEAK_KB,
+				     KHEAL_MEMTRACK_WINDOW_MS, skipped, first);
 	return kheal_err_set(err, ESRCH,
 			     "cgroup %s: no process grew by %d kB or more in the last %d ms (%zu looked at, %s%s%s); nothing was killed",
-			     cg, KHEAL_MEMTRACK_LEAK_KB, KHEAL_MEMTRACK_WINDOW_MS, looked,
-			     how, n ? ", the most: " : "",
+			     cg, KHEAL_MEMTRACK_LEAK_KB, KHEAL_MEMTRACK_WINDOW_MS,
+			     looked, how, n ? ", the most: " : "",
 			     n ? top[0].comm : "");
 }
 

@@ -2,7 +2,7 @@
 /*
  * The growth tracker. Each sample lists the processes of the watched
  * cgroup subtrees from their cgroup.procs files, reads each one's
- * resident set from /proc/PID/statm, and keeps, per process, the last
+ * memory from /proc/PID/status, and keeps, per process, the last
  * reading and, for each tenth of the window, the lowest. A process's
  * growth is its last reading above its lowest in the window: what it
  * took recently, whatever its size.
@@ -42,13 +42,10 @@ struct listing {
 void kheal_memtrack_init(struct kheal_memtrack *t, const char *proc_root,
 			 const char *cgroup_root, uint64_t window_ms)
 {
-	long page = sysconf(_SC_PAGESIZE);
-
 	*t = (struct kheal_memtrack){
 		.proc_root = proc_root,
 		.cgroup_root = cgroup_root,
 		.window_ns = window_ms * NSEC_PER_MSEC,
-		.page_kb = page > 0 ? page / 1024 : 4,
 	};
 }
 
@@ -234,21 +231,43 @@ static int proc_read(const struct kheal_memtrack *t, pid_t pid,
 	return got;
 }
 
-/* The resident set, or -errno; 0 pages of address space: no mm. */
+/* The value of "@key:" in a /proc/PID/status text, in kB. */
+static bool status_kb(const char *text, const char *key, uint64_t *kb)
+{
+	size_t n = strlen(key);
+	const char *s, *next;
+	unsigned long long v;
+
+	for (s = text; s; s = next) {
+		next = strchr(s, '\n');
+		if (next)
+			next++;
+		if (!strncmp(s, key, n) && s[n] == ':' &&
+		    sscanf(s + n + 1, "%llu", &v) == 1) {
+			*kb = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Its memory: resident and swapped out, which reclaim moves a leaker's
+ * pages to as fast as it touches them. -ESRCH without an mm of its own.
+ */
 static int read_rss(const struct kheal_memtrack *t, pid_t pid, uint64_t *kb)
 {
-	unsigned long long size, resident;
-	char buf[128];
+	uint64_t rss, swap = 0;
+	char buf[4096];
 	int ret;
 
-	ret = proc_read(t, pid, "statm", buf, sizeof(buf));
+	ret = proc_read(t, pid, "status", buf, sizeof(buf));
 	if (ret < 0)
 		return ret;
-	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
-		return -EINVAL;
-	if (!size)
+	if (!status_kb(buf, "VmRSS", &rss))
 		return -ESRCH;	/* a kernel thread, or exiting */
-	*kb = resident * t->page_kb;
+	status_kb(buf, "VmSwap", &swap);
+	*kb = rss + swap;
 	return 0;
 }
 
@@ -294,8 +313,8 @@ static void checkpoint(const struct kheal_memtrack *t,
 	struct kheal_memtrack_sample *c = p->ncp ? &p->cp[p->ncp - 1] : NULL;
 
 	if (c && p->last.at_ns - c->at_ns < step) {
-		if (p->last.rss_kb < c->rss_kb)
-			c->rss_kb = p->last.rss_kb;
+		if (p->last.kb < c->kb)
+			c->kb = p->last.kb;
 		return;
 	}
 	if (p->ncp == KHEAL_MEMTRACK_CHECKPOINTS) {
@@ -411,22 +430,22 @@ static void grower_of(const struct kheal_memtrack *t,
 		      const struct kheal_memtrack_proc *p,
 		      struct kheal_grower *g)
 {
-	uint64_t low = p->last.rss_kb, from = p->last.at_ns;
+	uint64_t low = p->last.kb, from = p->last.at_ns;
 	unsigned int i;
 
 	for (i = 0; i < p->ncp; i++) {
 		if (p->last.at_ns - p->cp[i].at_ns > t->window_ns)
 			continue;
-		if (p->cp[i].rss_kb < low)
-			low = p->cp[i].rss_kb;
+		if (p->cp[i].kb < low)
+			low = p->cp[i].kb;
 		if (p->cp[i].at_ns < from)
 			from = p->cp[i].at_ns;
 	}
 	*g = (struct kheal_grower){
 		.pid = p->pid,
 		.starttime = p->starttime,
-		.rss_kb = p->last.rss_kb,
-		.growth_kb = p->last.rss_kb - low,
+		.mem_kb = p->last.kb,
+		.growth_kb = p->last.kb - low,
 		.span_ms = (p->last.at_ns - from) / NSEC_PER_MSEC,
 	};
 	snprintf(g->comm, sizeof(g->comm), "%s", p->comm);
@@ -439,8 +458,8 @@ static int by_growth(const void *a, const void *b)
 
 	if (x->growth_kb != y->growth_kb)
 		return x->growth_kb < y->growth_kb ? 1 : -1;
-	if (x->rss_kb != y->rss_kb)
-		return x->rss_kb < y->rss_kb ? 1 : -1;
+	if (x->mem_kb != y->mem_kb)
+		return x->mem_kb < y->mem_kb ? 1 : -1;
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 

@@ -33,7 +33,7 @@
 
 struct kheal_memtrack_sample {
 	uint64_t at_ns;			/* the caller's clock */
-	uint64_t rss_kb;
+	uint64_t kb;			/* resident and swapped */
 };
 
 struct kheal_memtrack_proc {
@@ -49,9 +49,10 @@ struct kheal_memtrack_proc {
 
 /*
  * The processes of some cgroup subtrees ("/" for all of them), listed
- * from their cgroup.procs files and measured by /proc/PID/statm: the
- * resident set the kernel counts, read without walking page tables
- * (unlike smaps_rollup). A sample costs an open and a read per process.
+ * from their cgroup.procs files and measured by /proc/PID/status (VmRSS
+ * and VmSwap): counters the kernel keeps, read without walking page
+ * tables (smaps_rollup does, a thousand times slower for a large
+ * process). A sample costs an open and a read per process.
  */
 /* A pid with no memory of its own: a kernel thread, or one exiting. */
 struct kheal_memtrack_skip {
@@ -83,7 +84,6 @@ struct kheal_memtrack {
 	size_t nskip;
 	uint64_t last_ns;		/* last sample */
 	bool truncated;			/* the last sample was cut short */
-	unsigned long page_kb;
 };
 
 /* What kheal_memtrack_top() reports of a process. */
@@ -92,7 +92,7 @@ struct kheal_grower {
 	uint64_t starttime;
 	char comm[KHEAL_COMM_LEN];
 	char cgroup[KHEAL_CGROUP_PATH_LEN];
-	uint64_t rss_kb;		/* at the last sample */
+	uint64_t mem_kb;		/* resident and swapped, last sample */
 	uint64_t growth_kb;		/* above its lowest in the window */
 	uint64_t span_ms;		/* from its oldest sample in the window */
 };

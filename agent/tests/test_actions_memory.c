@@ -38,7 +38,6 @@ static char tmp[] = "/tmp/kheal-test-mem-XXXXXX";
 static char cg_root[256], proc_root[256];
 static struct kheal_exec_ctx fake;
 static struct kheal_memtrack track;
-static unsigned long page_kb;
 
 #define assert_contains(s, sub)						\
 	do {								\
@@ -77,6 +76,8 @@ static void putf(const char *rel, const char *fmt, ...)
 	put(rel, text, strlen(text));
 }
 
+static void rss(int pid, unsigned long kb);
+
 /* A process of the fake /proc in @cg, @kb resident. */
 static void fake_proc(int pid, const char *comm, int ppid, const char *cg,
 		      unsigned long kb)
@@ -92,18 +93,15 @@ static void fake_proc(int pid, const char *comm, int ppid, const char *cg,
 	put(rel, comm, strlen(comm) + 1);
 	snprintf(rel, sizeof(rel), "proc/%d/oom_score_adj", pid);
 	putf(rel, "0\n");
-	snprintf(rel, sizeof(rel), "proc/%d/statm", pid);
-	putf(rel, "%lu %lu 10 1 0 %lu 0\n", 2 * kb / page_kb, kb / page_kb,
-	     kb / page_kb);
+	rss(pid, kb);
 }
 
 static void rss(int pid, unsigned long kb)
 {
 	char rel[64];
 
-	snprintf(rel, sizeof(rel), "proc/%d/statm", pid);
-	putf(rel, "%lu %lu 10 1 0 %lu 0\n", 2 * kb / page_kb, kb / page_kb,
-	     kb / page_kb);
+	snprintf(rel, sizeof(rel), "proc/%d/status", pid);
+	putf(rel, "Name:\tx\nVmRSS:\t%lu kB\nVmSwap:\t0 kB\n", kb);
 }
 
 static pid_t child_pausing(void)
@@ -253,7 +251,7 @@ static void test_kill_leaker_kills_the_grower_not_the_largest(void **state)
 	snprintf(want, sizeof(want),
 		 "killed leaker[%d] in /work/sub: +40960 kB in ", (int)leaker);
 	assert_contains(err.msg, want);
-	assert_contains(err.msg, "rss 44960 kB (tracked)");
+	assert_contains(err.msg, "now 44960 kB (tracked)");
 	assert_contains(err.msg, "margin 57344 kB (memory.max of /work)");
 	assert_int_equal(kill(big, 0), 0);
 	end(big);
@@ -306,6 +304,24 @@ static void test_kill_leaker_passes_over_what_it_must_not_kill(void **state)
 	assert_int_equal(kill(kthread, 0), 0);
 	end(nokill);
 	end(kthread);
+}
+
+static void only_init_grows(void)
+{
+	rss(1, 8000 + 90000);
+}
+
+/* Only what must not be killed grew: nothing is, and the error says why. */
+static void test_kill_leaker_all_passed_over_kills_nothing(void **state)
+{
+	struct kheal_err err;
+
+	(void)state;
+	putf("cg/work/cgroup.procs", "1\n");
+	tracked(only_init_grows);
+	assert_int_equal(act("/work", &fake, &err), -ESRCH);
+	assert_contains(err.msg,
+			"cgroup /work: nothing was killed: each process that grew by 1024 kB or more in the last 5000 ms was passed over (1, the first: pid 1: refused: pids 0 and 1");
 }
 
 static void barely_grows(void)
@@ -492,7 +508,6 @@ static int group_setup(void **state)
 		return -1;
 	snprintf(cg_root, sizeof(cg_root), "%s/cg", tmp);
 	snprintf(proc_root, sizeof(proc_root), "%s/proc", tmp);
-	page_kb = sysconf(_SC_PAGESIZE) / 1024;
 	fake = (struct kheal_exec_ctx){
 		.cgroup_root = cg_root, .proc_root = proc_root, .self = SELF,
 	};
@@ -515,6 +530,7 @@ int main(void)
 		T(test_kill_leaker_kills_the_grower_not_the_largest),
 		T(test_kill_leaker_passes_over_what_it_must_not_kill),
 		T(test_kill_leaker_without_a_grower_kills_nothing),
+		T(test_kill_leaker_all_passed_over_kills_nothing),
 		T(test_kill_leaker_cgroup_rules),
 		T(test_pressure_ok_measures_the_stall_now),
 		REAL(test_real_kill_leaker_samples_itself),

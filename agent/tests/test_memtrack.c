@@ -24,7 +24,6 @@
 
 static char tmp[] = "/tmp/kheal-test-mt-XXXXXX";
 static char cg_root[256], proc_root[256];
-static unsigned long page_kb;
 
 static void put(const char *rel, const char *text)
 {
@@ -57,6 +56,8 @@ static void putf(const char *rel, const char *fmt, ...)
 	put(rel, text);
 }
 
+static void rss(int pid, unsigned long kb);
+
 /* A process in the fake /proc: its stat, and @kb resident. */
 static void fake_proc(int pid, const char *comm, unsigned int flags,
 		      unsigned long long start, unsigned long kb)
@@ -66,19 +67,29 @@ static void fake_proc(int pid, const char *comm, unsigned int flags,
 	snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
 	putf(rel, "%d (%s) S 1 %d %d 0 -1 %u 0 0 0 0 1 2 0 0 20 0 1 0 %llu\n",
 	     pid, comm, pid, pid, flags, start);
-	snprintf(rel, sizeof(rel), "proc/%d/statm", pid);
-	putf(rel, "%lu %lu 100 10 0 %lu 0\n", kb ? 2 * kb / page_kb : 0,
-	     kb / page_kb, kb / page_kb);
+	rss(pid, kb);
 }
 
-/* Rewrites only statm: the identity stays as first written. */
-static void rss(int pid, unsigned long kb)
+/*
+ * Rewrites only status (the identity stays as first written): @kb
+ * resident, @swap swapped out; no VmRSS at all for 0, as for a kernel
+ * thread.
+ */
+static void mem(int pid, unsigned long kb, unsigned long swap)
 {
 	char rel[64];
 
-	snprintf(rel, sizeof(rel), "proc/%d/statm", pid);
-	putf(rel, "%lu %lu 100 10 0 %lu 0\n", 2 * kb / page_kb, kb / page_kb,
-	     kb / page_kb);
+	snprintf(rel, sizeof(rel), "proc/%d/status", pid);
+	if (kb)
+		putf(rel, "Name:\tx\nVmPeak:\t%lu kB\nVmRSS:\t%lu kB\nRssAnon:\t%lu kB\nVmSwap:\t%lu kB\n",
+		     2 * kb, kb, kb, swap);
+	else
+		putf(rel, "Name:\tx\nState:\tS (sleeping)\n");
+}
+
+static void rss(int pid, unsigned long kb)
+{
+	mem(pid, kb, 0);
 }
 
 static void procs(const char *cg, const char *pids)
@@ -120,7 +131,6 @@ static int group_setup(void **state)
 		return -1;
 	snprintf(cg_root, sizeof(cg_root), "%s/cg", tmp);
 	snprintf(proc_root, sizeof(proc_root), "%s/proc", tmp);
-	page_kb = sysconf(_SC_PAGESIZE) / 1024;
 	return 0;
 }
 
@@ -168,7 +178,7 @@ static void test_growth_not_size_orders_the_processes(void **state)
 	assert_string_equal(g[0].comm, "leaker");
 	assert_string_equal(g[0].cgroup, "/work");
 	assert_int_equal(g[0].growth_kb, 40960);
-	assert_int_equal(g[0].rss_kb, 44960);
+	assert_int_equal(g[0].mem_kb, 44960);
 	assert_int_equal(g[0].span_ms, 1000);
 	assert_int_equal(g[0].starttime, 1000);
 	assert_int_equal(g[1].pid, 105);
@@ -297,6 +307,23 @@ static void test_watches_and_coverage(void **state)
 	kheal_memtrack_free(&t);
 }
 
+/* Memory swapped out counts: reclaim takes a leaker's pages as it goes. */
+static void test_swapped_memory_counts(void **state)
+{
+	struct kheal_grower g;
+
+	(void)state;
+	track("/work");
+	sample_at(0);
+	mem(101, 3000, 20000);
+	sample_at(1000);
+	kheal_memtrack_top(&t, "/work", &g, 1);
+	assert_int_equal(g.pid, 101);
+	assert_int_equal(g.mem_kb, 23000);
+	assert_int_equal(g.growth_kb, 19000);
+	kheal_memtrack_free(&t);
+}
+
 /* A watched cgroup that does not exist yet is not an error. */
 static void test_missing_cgroup_is_empty(void **state)
 {
@@ -322,6 +349,7 @@ int main(void)
 		T(test_growth_is_measured_over_the_window),
 		T(test_whole_host_without_kernel_threads_nor_the_dead),
 		T(test_watches_and_coverage),
+		T(test_swapped_memory_counts),
 		T(test_missing_cgroup_is_empty),
 	};
 
