@@ -133,8 +133,8 @@ static int meminfo_kb(const struct kheal_exec_ctx *x, const char *key,
 
 /*
  * The room left before the OOM killer: the least memory.max -
- * memory.current of @cg and its ancestors, else the host's MemAvailable.
- * @what says which.
+ * memory.current of @cg and its ancestors, else the host's MemAvailable
+ * (and its free swap, beside). @what says which.
  */
 static int margin_kb(const struct kheal_exec_ctx *x, const char *cg,
 		     int64_t *kb, char *what, size_t len)
@@ -160,7 +160,12 @@ static int margin_kb(const struct kheal_exec_ctx *x, const char *cg,
 	}
 	if (found)
 		return 0;
-	snprintf(what, len, "MemAvailable");
+	/* Swap is room too, if not RAM: said beside. */
+	if (!meminfo_kb(x, "SwapTotal", &m) && m &&
+	    !meminfo_kb(x, "SwapFree", &m))
+		snprintf(what, len, "MemAvailable; SwapFree %" PRId64 " kB", m);
+	else
+		snprintf(what, len, "MemAvailable");
 	return meminfo_kb(x, "MemAvailable", kb);
 }
 

@@ -17,7 +17,7 @@
 #define KHEAL_PSI_WINDOW_MIN_US	500000
 #define KHEAL_PSI_WINDOW_MAX_US	10000000
 
-/* One line of a pressure file: "some avg10=1.50 avg60=0.31 avg300=0.07 total=123". */
+/* A pressure file line: "some avg10=1.50 avg60=0.31 avg300=0.07 total=9" */
 struct kheal_psi_line {
 	double avg10, avg60, avg300;	/* percent */
 	uint64_t total_us;		/* stalled, since boot */

@@ -156,20 +156,25 @@ static int chk(const char *cg, const char *pct, struct kheal_exec_ctx *x,
 	return kheal_check_memory_pressure_ok(args, x, err);
 }
 
-/* /work's processes as the test wrote them, then @grow applied, 1 s on. */
-static void tracked(void (*grow)(void))
+/* @cg's processes as the test wrote them, then @grow applied, 1 s on. */
+static void tracked_in(const char *cg, void (*grow)(void))
 {
 	uint64_t now = now_ns();
 
 	kheal_memtrack_init(&track, proc_root, cg_root,
 			    KHEAL_MEMTRACK_WINDOW_MS);
-	assert_int_equal(kheal_memtrack_watch(&track, "/work", NULL), 0);
+	assert_int_equal(kheal_memtrack_watch(&track, cg, NULL), 0);
 	assert_int_equal(kheal_memtrack_sample(&track, now - 2000 * MS, NULL),
 			 0);
 	grow();
 	assert_int_equal(kheal_memtrack_sample(&track, now - 1000 * MS, NULL),
 			 0);
 	fake.memtrack = &track;
+}
+
+static void tracked(void (*grow)(void))
+{
+	tracked_in("/work", grow);
 }
 
 static int setup(void **state)
@@ -191,7 +196,8 @@ static int setup(void **state)
 	     "some avg10=0.00 avg60=0.00 avg300=0.00 total=1000\n"
 	     "full avg10=0.00 avg60=0.00 avg300=0.00 total=500\n");
 	putf("cg/work/cgroup.procs", "\n");
-	putf("proc/meminfo", "MemTotal: 1000000 kB\nMemAvailable:  123456 kB\n");
+	putf("proc/meminfo", "MemTotal: 1000000 kB\nMemAvailable:  123456 kB\n"
+	     "SwapTotal: 4096 kB\nSwapFree: 2048 kB\n");
 	putf("proc/pressure/memory",
 	     "some avg10=0.00 avg60=0.00 avg300=0.00 total=1000\n"
 	     "full avg10=0.00 avg60=0.00 avg300=0.00 total=500\n");
@@ -225,6 +231,11 @@ static void test_table_points_at_memory_executors(void **state)
 
 static pid_t big, leaker;
 
+static void leaker_grows_alone(void)
+{
+	rss(leaker, 4000 + 40960);
+}
+
 static void leaker_grows(void)
 {
 	rss(big, 200000 + 64);
@@ -255,6 +266,26 @@ static void test_kill_leaker_kills_the_grower_not_the_largest(void **state)
 	assert_contains(err.msg, "margin 57344 kB (memory.max of /work)");
 	assert_int_equal(kill(big, 0), 0);
 	end(big);
+}
+
+/* On the host, the margin is what the kernel says is available. */
+static void test_kill_leaker_on_the_host(void **state)
+{
+	struct kheal_err err;
+	char want[64];
+
+	(void)state;
+	leaker = child_pausing();
+	fake_proc(leaker, "leaker", 1, "/", 4000);
+	putf("cg/cgroup.procs", "1\n%d\n", (int)leaker);
+	tracked_in("/", leaker_grows_alone);
+	assert_int_equal(act("/", &fake, &err), 0);
+	reap(leaker, SIGKILL);
+	snprintf(want, sizeof(want), "killed leaker[%d] in /: +40960 kB",
+		 (int)leaker);
+	assert_contains(err.msg, want);
+	assert_contains(err.msg,
+			"margin 123456 kB (MemAvailable; SwapFree 2048 kB)");
 }
 
 static pid_t nokill, kthread, small;
@@ -528,6 +559,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_table_points_at_memory_executors),
 		T(test_kill_leaker_kills_the_grower_not_the_largest),
+		T(test_kill_leaker_on_the_host),
 		T(test_kill_leaker_passes_over_what_it_must_not_kill),
 		T(test_kill_leaker_without_a_grower_kills_nothing),
 		T(test_kill_leaker_all_passed_over_kills_nothing),
