@@ -38,13 +38,14 @@
 #define COMM_LEN	64
 #define WCHAN_LEN	64
 
-static void note_clear(struct kheal_err *err)
+void kheal_exec_note_clear(struct kheal_err *err)
 {
 	if (err)
 		err->msg[0] = '\0';
 }
 
-static const struct kheal_exec_ctx *ctx_of(void *ctx, struct kheal_err *err)
+const struct kheal_exec_ctx *kheal_exec_ctx_of(void *ctx,
+					       struct kheal_err *err)
 {
 	const struct kheal_exec_ctx *x = ctx;
 
@@ -56,7 +57,7 @@ static const struct kheal_exec_ctx *ctx_of(void *ctx, struct kheal_err *err)
 	return x;
 }
 
-static uint64_t now_ns(void)
+uint64_t kheal_exec_now_ns(void)
 {
 	struct timespec ts;
 
@@ -64,17 +65,28 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+void kheal_exec_sleep_ms(uint64_t ms)
+{
+	struct timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (long)(ms % 1000) * 1000000L,
+	};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 static uint64_t deadline_of(uint64_t timeout_ms)
 {
 	if (timeout_ms > MAX_TIMEOUT_MS)
 		timeout_ms = MAX_TIMEOUT_MS;
-	return now_ns() + timeout_ms * NSEC_PER_MSEC;
+	return kheal_exec_now_ns() + timeout_ms * NSEC_PER_MSEC;
 }
 
 /* The next wait in ms until @deadline, at most POLL_MS; 0 once past it. */
 static int wait_ms(uint64_t deadline)
 {
-	uint64_t now = now_ns(), left;
+	uint64_t now = kheal_exec_now_ns(), left;
 
 	if (now >= deadline)
 		return 0;
@@ -670,8 +682,8 @@ int kheal_action_cgroup_freeze(const char *const *args, uint64_t timeout_ms,
 	char rel[PATH_MAX];
 	int dirfd, evfd, ret;
 
-	note_clear(err);
-	x = ctx_of(ctx, err);
+	kheal_exec_note_clear(err);
+	x = kheal_exec_ctx_of(ctx, err);
 	if (!x)
 		return -EINVAL;
 	dirfd = cgroup_open(x, cg, rel, sizeof(rel), err);
@@ -709,8 +721,8 @@ int kheal_action_cgroup_thaw(const char *const *args, uint64_t timeout_ms,
 	const char *cg = args[0];
 	int dirfd, evfd, ret;
 
-	note_clear(err);
-	x = ctx_of(ctx, err);
+	kheal_exec_note_clear(err);
+	x = kheal_exec_ctx_of(ctx, err);
 	if (!x)
 		return -EINVAL;
 	dirfd = cgroup_open(x, cg, NULL, 0, err);
@@ -749,8 +761,8 @@ int kheal_action_cgroup_kill(const char *const *args, uint64_t timeout_ms,
 	char rel[PATH_MAX];
 	int dirfd, evfd, ret;
 
-	note_clear(err);
-	x = ctx_of(ctx, err);
+	kheal_exec_note_clear(err);
+	x = kheal_exec_ctx_of(ctx, err);
 	if (!x)
 		return -EINVAL;
 	dirfd = cgroup_open(x, cg, rel, sizeof(rel), err);
@@ -900,7 +912,7 @@ int kheal_exec_task_kill(const struct kheal_exec_ctx *x, pid_t pid,
 	struct task_stat me, ts;
 	int pidfd, ret, e;
 
-	note_clear(err);
+	kheal_exec_note_clear(err);
 	sig_name(sig, name, sizeof(name));
 	if (pid <= 1)
 		return kheal_err_set(err, EPERM,
@@ -1012,8 +1024,8 @@ int kheal_action_task_kill(const char *const *args, uint64_t timeout_ms,
 	int sig = 0, ret;
 	pid_t pid;
 
-	note_clear(err);
-	x = ctx_of(ctx, err);
+	kheal_exec_note_clear(err);
+	x = kheal_exec_ctx_of(ctx, err);
 	if (!x)
 		return -EINVAL;
 	ret = parse_pid(args[0], &pid, err);
@@ -1028,7 +1040,7 @@ int kheal_action_task_kill(const char *const *args, uint64_t timeout_ms,
 static int say(const char *what, const char *const *args,
 	       struct kheal_err *err)
 {
-	note_clear(err);
+	kheal_exec_note_clear(err);
 	if (!args[0] || !*args[0])
 		return kheal_err_set(err, EINVAL, "%s: message: empty", what);
 	if (args[1] && !*args[1])
@@ -1061,13 +1073,13 @@ int kheal_check_cgroup_empty(const char *const *args, void *ctx,
 	char buf[256];
 	ssize_t n;
 
-	note_clear(err);
-	x = ctx_of(ctx, err);
+	kheal_exec_note_clear(err);
+	x = kheal_exec_ctx_of(ctx, err);
 	if (!x)
 		return -EINVAL;
 	dirfd = cgroup_open(x, cg, NULL, 0, err);
 	if (dirfd == -ENOENT) {
-		note_clear(err);
+		kheal_exec_note_clear(err);
 		return 1;	/* removed: nothing is left in it */
 	}
 	if (dirfd < 0)
@@ -1092,8 +1104,8 @@ int kheal_check_task_gone(const char *const *args, void *ctx,
 	pid_t pid;
 	int ret;
 
-	note_clear(err);
-	x = ctx_of(ctx, err);
+	kheal_exec_note_clear(err);
+	x = kheal_exec_ctx_of(ctx, err);
 	if (!x)
 		return -EINVAL;
 	ret = parse_pid(args[0], &pid, err);

@@ -103,6 +103,14 @@ int kheal_check_task_gone(const char *const *args, void *ctx,
  * above (minus the one on who the cgroup holds), for reading its files.
  * Returns the descriptor or -errno.
  */
+/* What every executor starts with: the note cleared, the context checked. */
+void kheal_exec_note_clear(struct kheal_err *err);
+const struct kheal_exec_ctx *kheal_exec_ctx_of(void *ctx,
+					       struct kheal_err *err);
+/* CLOCK_MONOTONIC, which every executor's waits are bounded on. */
+uint64_t kheal_exec_now_ns(void);
+void kheal_exec_sleep_ms(uint64_t ms);
+
 int kheal_exec_cgroup_open(const struct kheal_exec_ctx *x, const char *cgroup,
 			   struct kheal_err *err);
 

@@ -44,25 +44,9 @@ struct mnt {
 	bool mnt_ro, sb_ro;
 };
 
-static void note_clear(struct kheal_err *err)
-{
-	if (err)
-		err->msg[0] = '\0';
-}
-
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
+	return kheal_exec_now_ns() / 1000000;
 }
 
 /*
@@ -428,7 +412,7 @@ static int member_open(struct blk *b, const char *const *args, void *ctx,
 	const char *dev = args[0];
 	int ret;
 
-	note_clear(err);
+	kheal_exec_note_clear(err);
 	ret = name_check("block device", dev, err);
 	if (ret)
 		return ret;
@@ -540,7 +524,7 @@ static int run_wait(char *const argv[], uint64_t timeout_ms,
 		_exit(127);
 	}
 	while (!(r = waitpid(pid, &status, WNOHANG)) && now_ms() < until)
-		sleep_ms(POLL_MS);
+		kheal_exec_sleep_ms(POLL_MS);
 	if (r == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
@@ -652,7 +636,7 @@ int kheal_action_md_add_spare(const char *const *args, uint64_t timeout_ms,
 					    md, strerror(-ret));
 	}
 	while (!ret && !recovering(&b, md) && now_ms() < until)
-		sleep_ms(POLL_MS);
+		kheal_exec_sleep_ms(POLL_MS);
 	if (!ret && !recovering(&b, md))
 		ret = kheal_err_set(err, ETIMEDOUT,
 				    "%s did not start recovering within %llu ms",
@@ -809,7 +793,7 @@ static int remount(const char *point, unsigned long flags,
 	if (!pid)
 		_exit(mount(NULL, point, NULL, flags, NULL) ? errno : 0);
 	while (!(r = waitpid(pid, &status, WNOHANG)) && now_ms() < until)
-		sleep_ms(POLL_MS);
+		kheal_exec_sleep_ms(POLL_MS);
 	if (r == 0)
 		return -ETIMEDOUT;	/* in D state: a kill would not land */
 	if (r < 0)
@@ -830,7 +814,7 @@ int kheal_action_fs_remount_ro(const char *const *args, uint64_t timeout_ms,
 	struct blk b;
 	int ret;
 
-	note_clear(err);
+	kheal_exec_note_clear(err);
 	ret = name_check("block device", dev, err);
 	if (!ret)
 		ret = blk_open(&b, ctx, err);

@@ -35,37 +35,6 @@
 /* How long memory.pressure_ok measures. */
 #define MEASURE_MS	200
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static void sleep_ms(uint64_t ms)
-{
-	struct timespec ts = {
-		.tv_sec = ms / 1000,
-		.tv_nsec = (long)(ms % 1000) * 1000000L,
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-static const struct kheal_exec_ctx *ctx_of(void *ctx, struct kheal_err *err)
-{
-	const struct kheal_exec_ctx *x = ctx;
-
-	if (!x || !x->proc_root || !*x->proc_root) {
-		kheal_err_set(err, EINVAL,
-			      "executor: no context (struct kheal_exec_ctx with a proc_root)");
-		return NULL;
-	}
-	return x;
-}
-
 static bool is_host(const char *cg)
 {
 	return cg && !strcmp(cg, "/");
@@ -196,7 +165,7 @@ static int pick(const struct kheal_exec_ctx *x, const char *cg,
 
 	if (t && kheal_memtrack_covers(t, cg, MIN_SPAN_MS)) {
 		*how = "tracked";
-		ret = kheal_memtrack_sample(t, now_ns(), err);
+		ret = kheal_memtrack_sample(t, kheal_exec_now_ns(), err);
 	} else {
 		*how = "sampled";
 		if (timeout_ms < 2 * span)
@@ -206,10 +175,10 @@ static int pick(const struct kheal_exec_ctx *x, const char *cg,
 				    KHEAL_MEMTRACK_WINDOW_MS);
 		ret = kheal_memtrack_watch(t, cg, err);
 		if (!ret)
-			ret = kheal_memtrack_sample(t, now_ns(), err);
+			ret = kheal_memtrack_sample(t, kheal_exec_now_ns(), err);
 		if (!ret) {
-			sleep_ms(span);
-			ret = kheal_memtrack_sample(t, now_ns(), err);
+			kheal_exec_sleep_ms(span);
+			ret = kheal_memtrack_sample(t, kheal_exec_now_ns(), err);
 		}
 	}
 	if (!ret) {
@@ -235,7 +204,7 @@ int kheal_action_memory_kill_leaker(const char *const *args,
 				    uint64_t timeout_ms, void *ctx,
 				    struct kheal_err *err)
 {
-	uint64_t deadline = now_ns() + timeout_ms * NSEC_PER_MSEC, now;
+	uint64_t deadline = kheal_exec_now_ns() + timeout_ms * NSEC_PER_MSEC, now;
 	char first[KHEAL_CGROUP_PATH_LEN + 128] = "", over[160], what[300];
 	struct kheal_grower top[CANDIDATES], *g;
 	const struct kheal_exec_ctx *x;
@@ -248,7 +217,7 @@ int kheal_action_memory_kill_leaker(const char *const *args,
 
 	if (err)
 		err->msg[0] = '\0';
-	x = ctx_of(ctx, err);
+	x = kheal_exec_ctx_of(ctx, err);
 	if (!x)
 		return -EINVAL;
 	ret = scope_check(x, cg, err);
@@ -267,7 +236,7 @@ int kheal_action_memory_kill_leaker(const char *const *args,
 		}
 		if (margin_kb(x, cg, &margin, what, sizeof(what)))
 			snprintf(what, sizeof(what), "unknown");
-		now = now_ns();
+		now = kheal_exec_now_ns();
 		ret = kheal_exec_task_kill(x, g->pid, g->starttime, cg, SIGKILL,
 					   deadline > now ? (deadline - now) /
 					   NSEC_PER_MSEC : 0, &kerr);
@@ -365,7 +334,7 @@ int kheal_check_memory_pressure_ok(const char *const *args, void *ctx,
 
 	if (err)
 		err->msg[0] = '\0';
-	x = ctx_of(ctx, err);
+	x = kheal_exec_ctx_of(ctx, err);
 	if (!x)
 		return -EINVAL;
 	ret = parse_pct(args[1], &pct, err);
@@ -379,11 +348,11 @@ int kheal_check_memory_pressure_ok(const char *const *args, void *ctx,
 	}
 	if (fd < 0)
 		return fd;
-	t0 = now_ns();
+	t0 = kheal_exec_now_ns();
 	ret = kheal_psi_read_fd(fd, &a);
 	if (!ret) {
-		sleep_ms(MEASURE_MS);
-		t1 = now_ns();
+		kheal_exec_sleep_ms(MEASURE_MS);
+		t1 = kheal_exec_now_ns();
 		ret = kheal_psi_read_fd(fd, &b);
 	}
 	close(fd);

@@ -14,11 +14,6 @@
 #include "actions.h"
 #include "rtnl.h"
 
-static void note_clear(struct kheal_err *err)
-{
-	if (err)
-		err->msg[0] = '\0';
-}
 
 /* The kernel's rules for a device name (dev_valid_name()). */
 static int dev_check_arg(const char *dev, struct kheal_err *err)
@@ -52,7 +47,7 @@ static int open_link(const char *dev, uint64_t timeout_ms,
 {
 	int ret;
 
-	note_clear(err);
+	kheal_exec_note_clear(err);
 	ret = dev_check_arg(dev, err);
 	if (ret)
 		return ret;
@@ -385,6 +380,6 @@ int kheal_check_bond_active_ok(const char *const *args, void *ctx,
 out:
 	kheal_rtnl_close(&r);
 	if (ret >= 0)
-		note_clear(err);
+		kheal_exec_note_clear(err);
 	return ret;
 }
