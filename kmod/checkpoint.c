@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Checkpoints: what explains a fault, captured when it is detected, before
- * it is gone (memory, load, the task's state, cgroup and kernel stack, the
- * end of the kernel log), kept under an id in a bounded ring that
- * GET_CHECKPOINT reads.
+ * it is gone (memory, load, the netdev's or block device's state and
+ * counters, the task's state, cgroup and kernel stack, the end of the
+ * kernel log), kept under an id in a bounded ring that GET_CHECKPOINT
+ * reads.
  *
  * Detectors capture where they detect: the OOM probe inside the OOM
  * killer, with task_lock(victim) held and memory exhausted; the hung-task
@@ -12,12 +13,17 @@
  * hold or wait on: counters are read without locks, the kernel log through
  * the lockless printk ring (kmsg_dump_get_line() takes no lock since 5.13),
  * and another task's stack only while its pi_lock holds off its wakeup.
+ * A network driver's own counters are the exception: its ndo_get_stats64
+ * may take the driver's locks, so the caller says whether it may be called.
  */
+#include <linux/blkdev.h>
 #include <linux/cgroup.h>
 #include <linux/kmsg_dump.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/netdevice.h>
+#include <linux/part_stat.h>
 #include <linux/percpu.h>
 #include <linux/sched/loadavg.h>
 #include <linux/sched/task_stack.h>
@@ -27,6 +33,7 @@
 #include <linux/timekeeping.h>
 #include <linux/vmalloc.h>
 #include <linux/vmstat.h>
+#include <net/rtnetlink.h>
 #ifdef CONFIG_X86
 #include <asm/unwind.h>
 #endif
@@ -152,6 +159,228 @@ static void kheal_cp_load(struct kheal_cp_text *t)
 	kheal_cp_printf(t, "load average: %lu.%02lu %lu.%02lu %lu.%02lu\n",
 			LOAD_INT(a[0]), LOAD_FRAC(a[0]), LOAD_INT(a[1]),
 			LOAD_FRAC(a[1]), LOAD_INT(a[2]), LOAD_FRAC(a[2]));
+}
+
+static const char *const kheal_cp_operstates[] = {
+	[IF_OPER_UNKNOWN] = "unknown",
+	[IF_OPER_NOTPRESENT] = "notpresent",
+	[IF_OPER_DOWN] = "down",
+	[IF_OPER_LOWERLAYERDOWN] = "lowerlayerdown",
+	[IF_OPER_TESTING] = "testing",
+	[IF_OPER_DORMANT] = "dormant",
+	[IF_OPER_UP] = "up",
+};
+
+/* As ip link names them, in the order of their bits. */
+static const struct {
+	unsigned int flag;
+	const char *name;
+} kheal_cp_iff[] = {
+	{ IFF_UP, "UP" },
+	{ IFF_BROADCAST, "BROADCAST" },
+	{ IFF_LOOPBACK, "LOOPBACK" },
+	{ IFF_POINTOPOINT, "POINTOPOINT" },
+	{ IFF_RUNNING, "RUNNING" },
+	{ IFF_NOARP, "NOARP" },
+	{ IFF_PROMISC, "PROMISC" },
+	{ IFF_ALLMULTI, "ALLMULTI" },
+	{ IFF_MASTER, "MASTER" },
+	{ IFF_SLAVE, "SLAVE" },
+	{ IFF_MULTICAST, "MULTICAST" },
+	{ IFF_LOWER_UP, "LOWER_UP" },
+	{ IFF_DORMANT, "DORMANT" },
+};
+
+/* Its link kind ("veth", "bond") or its parent device's driver. */
+static const char *kheal_cp_netdev_driver(const struct net_device *dev)
+{
+	const struct device_driver *drv;
+
+	if (dev->rtnl_link_ops)
+		return dev->rtnl_link_ops->kind;
+	drv = dev->dev.parent ? READ_ONCE(dev->dev.parent->driver) : NULL;
+	return drv ? drv->name : "?";
+}
+
+static void kheal_cp_netdev_flags(struct kheal_cp_text *t,
+				  const struct net_device *dev)
+{
+	unsigned int flags = dev_get_flags(dev);
+	const char *sep = "";
+	int i;
+
+	kheal_cp_printf(t, "  flags 0x%x <", flags);
+	for (i = 0; i < ARRAY_SIZE(kheal_cp_iff); i++) {
+		if (!(flags & kheal_cp_iff[i].flag))
+			continue;
+		kheal_cp_printf(t, "%s%s", sep, kheal_cp_iff[i].name);
+		sep = ",";
+	}
+	kheal_cp_printf(t, ">\n");
+}
+
+static void kheal_cp_netdev_dir(struct kheal_cp_text *t, const char *dir,
+				u64 packets, u64 bytes, u64 errors, u64 dropped)
+{
+	kheal_cp_printf(t, "  %s: packets %llu bytes %llu errors %llu dropped %llu\n",
+			dir, packets, bytes, errors, dropped);
+}
+
+/*
+ * The counters ip -s link shows. The driver's ndo_get_stats64 is called
+ * only when the caller allows it: some take a lock that their own process
+ * context paths hold without disabling softirqs (e1000e's stats64_lock),
+ * so called from a timer on the CPU holding it, it would never return.
+ * Without the driver's counters, those the core keeps per CPU are read.
+ */
+static void kheal_cp_netdev_stats(struct kheal_cp_text *t,
+				  struct net_device *dev, bool driver)
+{
+	const struct net_device_ops *ops = dev->netdev_ops;
+	const struct net_device_core_stats __percpu *core;
+	struct rtnl_link_stats64 s;
+	unsigned long rx = 0, tx = 0;
+	int cpu;
+
+	/* Without the ops, dev_get_stats() only reads, as below. */
+	if (driver || (!ops->ndo_get_stats64 && !ops->ndo_get_stats)) {
+		dev_get_stats(dev, &s);
+		kheal_cp_netdev_dir(t, "rx", s.rx_packets, s.rx_bytes,
+				    s.rx_errors, s.rx_dropped);
+		kheal_cp_netdev_dir(t, "tx", s.tx_packets, s.tx_bytes,
+				    s.tx_errors, s.tx_dropped);
+		return;
+	}
+	core = READ_ONCE(dev->core_stats);
+	if (core) {
+		for_each_possible_cpu(cpu) {
+			rx += READ_ONCE(per_cpu_ptr(core, cpu)->rx_dropped);
+			tx += READ_ONCE(per_cpu_ptr(core, cpu)->tx_dropped);
+		}
+	}
+	kheal_cp_printf(t, "  rx: dropped %lu by the core\n", rx);
+	kheal_cp_printf(t, "  tx: dropped %lu by the core\n", tx);
+	kheal_cp_printf(t, "  driver counters: not read in this context\n");
+}
+
+static void kheal_cp_netdev_queues(struct kheal_cp_text *t,
+				   struct net_device *dev, int timed_out)
+{
+	struct netdev_queue *txq;
+	unsigned long timeouts = 0;
+	unsigned int i;
+
+	for (i = 0; i < dev->num_tx_queues; i++) {
+		txq = netdev_get_tx_queue(dev, i);
+		timeouts += atomic_long_read(&txq->trans_timeout);
+	}
+	kheal_cp_printf(t, "  tx_timeout %lu, TX queues %u\n", timeouts,
+			dev->real_num_tx_queues);
+	if (timed_out < 0 || timed_out >= dev->num_tx_queues)
+		return;
+
+	txq = netdev_get_tx_queue(dev, timed_out);
+	kheal_cp_printf(t, "  tx queue %d: %s, last transmit %u ms ago, tx_timeout %lu",
+			timed_out,
+			netif_tx_queue_stopped(txq) ? "stopped by the driver" :
+			netif_xmit_stopped(txq) ? "stopped by BQL" : "running",
+			jiffies_to_msecs(jiffies - READ_ONCE(txq->trans_start)),
+			atomic_long_read(&txq->trans_timeout));
+#ifdef CONFIG_BQL
+	/* Nothing ever queued: the driver does not use BQL (virtio-net). */
+	if (READ_ONCE(txq->dql.num_queued))
+		kheal_cp_printf(t, ", %u bytes queued to the device (BQL)",
+				READ_ONCE(txq->dql.num_queued) -
+				READ_ONCE(txq->dql.num_completed));
+#endif
+	kheal_cp_printf(t, "\n");
+}
+
+static void kheal_cp_netdev(struct kheal_cp_text *t,
+			    const struct kheal_cp_dev *d)
+{
+	struct net_device *dev = d->netdev, *master;
+	unsigned char operstate = READ_ONCE(dev->operstate);
+
+	kheal_cp_printf(t, "netdev:\n  %s ifindex %d (%s)", dev->name,
+			dev->ifindex, kheal_cp_netdev_driver(dev));
+	rcu_read_lock();
+	master = netdev_master_upper_dev_get_rcu(dev);
+	if (master)
+		kheal_cp_printf(t, ", master %s (%s)", master->name,
+				kheal_cp_netdev_driver(master));
+	rcu_read_unlock();
+	kheal_cp_printf(t, "\n  operstate %s, carrier %s, mtu %u\n",
+			operstate < ARRAY_SIZE(kheal_cp_operstates) ?
+			kheal_cp_operstates[operstate] : "?",
+			netif_carrier_ok(dev) ? "on" : "off",
+			READ_ONCE(dev->mtu));
+	kheal_cp_netdev_flags(t, dev);
+	kheal_cp_netdev_stats(t, dev, d->driver_stats);
+	kheal_cp_netdev_queues(t, dev, d->tx_queue);
+}
+
+static const char *const kheal_cp_stat_groups[NR_STAT_GROUPS] = {
+	[STAT_READ] = "read",
+	[STAT_WRITE] = "write",
+	[STAT_DISCARD] = "discard",
+	[STAT_FLUSH] = "flush",
+};
+
+/*
+ * The I/O counters of /sys/block/DEV/stat, summed over the CPUs as
+ * part_stat_read_all() does. Requests in flight are counted there for a
+ * bio-based device (dm, md) only: blk-mq counts them by walking its tags,
+ * which a module cannot.
+ */
+static void kheal_cp_bdev(struct kheal_cp_text *t, struct block_device *bdev)
+{
+	struct gendisk *disk = bdev->bd_disk;
+	unsigned long ios[NR_STAT_GROUPS] = {}, merges[NR_STAT_GROUPS] = {};
+	unsigned long sectors[NR_STAT_GROUPS] = {}, io_ticks = 0;
+	u64 nsecs[NR_STAT_GROUPS] = {};
+	long in_flight[2] = {};
+	struct disk_stats *st;
+	sector_t size = bdev_nr_sectors(bdev);
+	bool mq = queue_is_mq(bdev_get_queue(bdev));
+	int cpu, g;
+
+	for_each_possible_cpu(cpu) {
+		st = per_cpu_ptr(bdev->bd_stats, cpu);
+		for (g = 0; g < NR_STAT_GROUPS; g++) {
+			ios[g] += READ_ONCE(st->ios[g]);
+			merges[g] += READ_ONCE(st->merges[g]);
+			sectors[g] += READ_ONCE(st->sectors[g]);
+			nsecs[g] += READ_ONCE(st->nsecs[g]);
+		}
+		io_ticks += READ_ONCE(st->io_ticks);
+		in_flight[READ] += local_read(&st->in_flight[READ]);
+		in_flight[WRITE] += local_read(&st->in_flight[WRITE]);
+	}
+
+	kheal_cp_printf(t, "block device:\n  %pg", bdev);
+	if (bdev->bd_partno)
+		kheal_cp_printf(t, " (partition %u of %s)", bdev->bd_partno,
+				disk->disk_name);
+	kheal_cp_printf(t, ": %llu sectors (%llu MiB), %s, %s%s\n",
+			(unsigned long long)size,
+			(unsigned long long)size >> (20 - SECTOR_SHIFT),
+			mq ? "blk-mq" : "bio-based",
+			bdev_read_only(bdev) ? "read-only" : "read-write",
+			test_bit(GD_DEAD, &disk->state) ? ", dead" : "");
+	for (g = 0; g < NR_STAT_GROUPS; g++)
+		kheal_cp_printf(t, "  %-8s ios %lu merges %lu sectors %lu ticks %llu ms\n",
+				kheal_cp_stat_groups[g], ios[g], merges[g],
+				sectors[g], div_u64(nsecs[g], NSEC_PER_MSEC));
+	if (mq)
+		kheal_cp_printf(t, "  in flight: not counted (blk-mq), busy %u ms\n",
+				jiffies_to_msecs(io_ticks));
+	else
+		kheal_cp_printf(t, "  in flight %ld (read %ld, write %ld), busy %u ms\n",
+				max(in_flight[READ] + in_flight[WRITE], 0L),
+				max(in_flight[READ], 0L),
+				max(in_flight[WRITE], 0L),
+				jiffies_to_msecs(io_ticks));
 }
 
 #if defined(CONFIG_X86) && defined(CONFIG_SMP)
@@ -356,9 +585,12 @@ static void kheal_cp_log(struct kheal_cp_text *t)
  * kheal_checkpoint_take() - capture what explains a fault, now
  * @tsk: the task the fault is about, or NULL; the caller keeps it alive
  * @flags: KHEAL_CP_* sections to capture
+ * @dev: the device the fault is about, or NULL (KHEAL_CP_DEVICE)
  *
  * Callable from any context but NMI, with any lock held but a task's
  * pi_lock or a runqueue lock: it allocates nothing and does not sleep.
+ * A network driver's counters are read only when @dev->driver_stats says
+ * the context allows it.
  * Kernel log records are cut to 256 bytes; the text is at most
  * KHEAL_CHECKPOINT_TEXT_LEN bytes, NUL included, the log getting what
  * the other sections leave.
@@ -366,7 +598,8 @@ static void kheal_cp_log(struct kheal_cp_text *t)
  * Return: the checkpoint's id, for KHEAL_A_CHECKPOINT_ID, or 0 when none
  * was taken (as many captures in flight as the ring has slots).
  */
-u64 kheal_checkpoint_take(struct task_struct *tsk, unsigned int flags)
+u64 kheal_checkpoint_take(struct task_struct *tsk, unsigned int flags,
+			  const struct kheal_cp_dev *dev)
 {
 	struct kheal_checkpoint *cp;
 	struct kheal_cp_text t;
@@ -387,6 +620,10 @@ u64 kheal_checkpoint_take(struct task_struct *tsk, unsigned int flags)
 		kheal_cp_memory(&t);
 	if (flags & KHEAL_CP_LOAD)
 		kheal_cp_load(&t);
+	if (dev && dev->netdev && flags & KHEAL_CP_DEVICE)
+		kheal_cp_netdev(&t, dev);
+	if (dev && dev->bdev && flags & KHEAL_CP_DEVICE)
+		kheal_cp_bdev(&t, dev->bdev);
 	if (tsk && flags & KHEAL_CP_TASK)
 		kheal_cp_task(&t, tsk);
 	if (flags & KHEAL_CP_LOG)

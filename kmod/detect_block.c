@@ -14,7 +14,9 @@
  * from a device that holds a filesystem.
  *
  * Both probes run in the completion path, often in interrupt context:
- * they take one spinlock with interrupts off and allocate nothing.
+ * they take one spinlock with interrupts off and allocate nothing. The
+ * checkpoint holds the device's I/O counters, read from its per-CPU
+ * statistics without locks.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -118,6 +120,7 @@ static void kheal_block_report(struct block_device *bdev, enum req_op op,
 			       sector_t sector, unsigned int sectors,
 			       blk_status_t status, bio_end_io_t *end_io)
 {
+	struct kheal_cp_dev cp_dev = { .bdev = bdev, .tx_queue = -1 };
 	char issuer[32], more[40];
 	struct kheal_event *ev;
 	unsigned long flags;
@@ -132,7 +135,8 @@ static void kheal_block_report(struct block_device *bdev, enum req_op op,
 	else
 		more[0] = '\0';
 	/* The kernel log holds the driver's own account of the error. */
-	cp = kheal_checkpoint_take(NULL, KHEAL_CP_LOAD | KHEAL_CP_LOG);
+	cp = kheal_checkpoint_take(NULL, KHEAL_CP_LOAD | KHEAL_CP_DEVICE |
+				   KHEAL_CP_LOG, &cp_dev);
 
 	ev = kheal_event_begin(KHEAL_EVENT_BLOCK_IO_ERROR, KHEAL_SEV_ERROR,
 			       "block", &flags);

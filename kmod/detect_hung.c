@@ -91,7 +91,7 @@ static void kheal_hung_begin_episode(struct kheal_hung_task *h,
 static void kheal_hung_report(struct kheal_hung_task *h,
 			      struct task_struct *t, u64 now)
 {
-	u64 cp = kheal_checkpoint_take(t, KHEAL_CP_ALL);
+	u64 cp = kheal_checkpoint_take(t, KHEAL_CP_ALL, NULL);
 	struct kheal_event *ev;
 	unsigned long flags;
 

@@ -13,7 +13,12 @@
  * has its carrier again.
  *
  * A fault (a loss, a timeout) is checkpointed before it is reported, with
- * no task: the device is what it is about, the kernel log says the rest.
+ * no task but the device, its state and counters; the kernel log says the
+ * rest. The notifier runs in process context under RTNL, as rtnetlink
+ * reads the counters, so the driver's are read (dev_get_stats()); the
+ * watchdog timer runs in softirq context, where a driver's ndo_get_stats64
+ * could spin on a lock held by the task it interrupted, so only the
+ * counters the core keeps are.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -29,7 +34,8 @@
 #define KHEAL_NET_CARRIER	BIT(0)	/* had its carrier when last seen */
 #define KHEAL_NET_LOST		BIT(1)	/* a loss was reported, not its end */
 
-#define KHEAL_NET_CP		(KHEAL_CP_MEMORY | KHEAL_CP_LOAD | KHEAL_CP_LOG)
+#define KHEAL_NET_CP		(KHEAL_CP_MEMORY | KHEAL_CP_LOAD | \
+				 KHEAL_CP_DEVICE | KHEAL_CP_LOG)
 
 /* Written from the notifier only, which runs under RTNL. */
 static DEFINE_XARRAY(kheal_net_links);
@@ -53,10 +59,13 @@ static void kheal_net_master(struct net_device *master, bool bond_slave,
 
 static void kheal_net_report_carrier(struct net_device *dev, bool up)
 {
+	struct kheal_cp_dev cp_dev = {
+		.netdev = dev, .tx_queue = -1, .driver_stats = true,
+	};
 	char master[IFNAMSIZ + 24];
 	struct kheal_event *ev;
 	unsigned long flags;
-	u64 cp = up ? 0 : kheal_checkpoint_take(NULL, KHEAL_NET_CP);
+	u64 cp = up ? 0 : kheal_checkpoint_take(NULL, KHEAL_NET_CP, &cp_dev);
 
 	kheal_net_master(netdev_master_upper_dev_get(dev),
 			 netif_is_bond_slave(dev), master, sizeof(master));
@@ -148,10 +157,13 @@ struct kheal_detector kheal_carrier_detector = {
 	.stop = kheal_carrier_stop,
 };
 
-/* From dev_watchdog(), a timer, with the device's TX lock held. */
+/* From dev_watchdog(), a timer, with the device's tx_global_lock held. */
 static void kheal_net_xmit_timeout_probe(void *data, struct net_device *dev,
 					 int queue_index)
 {
+	struct kheal_cp_dev cp_dev = {
+		.netdev = dev, .tx_queue = queue_index, .driver_stats = false,
+	};
 	struct net_device *upper;
 	char master[IFNAMSIZ + 24];
 	struct kheal_event *ev;
@@ -160,7 +172,7 @@ static void kheal_net_xmit_timeout_probe(void *data, struct net_device *dev,
 
 	if (!net_eq(dev_net(dev), &init_net))
 		return;
-	cp = kheal_checkpoint_take(NULL, KHEAL_NET_CP);
+	cp = kheal_checkpoint_take(NULL, KHEAL_NET_CP, &cp_dev);
 	rcu_read_lock();
 	upper = netdev_master_upper_dev_get_rcu(dev);
 	kheal_net_master(upper, netif_is_bond_slave(dev), master,

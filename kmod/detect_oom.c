@@ -51,7 +51,7 @@ static u32 kheal_oom_constraint(struct task_struct *victim)
 
 static void kheal_oom_probe(void *data, struct task_struct *victim, uid_t uid)
 {
-	u64 cp = kheal_checkpoint_take(victim, KHEAL_CP_ALL);
+	u64 cp = kheal_checkpoint_take(victim, KHEAL_CP_ALL, NULL);
 	struct kheal_event *ev;
 	unsigned long flags;
 

@@ -31,7 +31,7 @@ static void kheal_rcu_stall_probe(void *data, const char *rcuname,
 
 	if (!strcmp(msg, KHEAL_RCU_SELF_DETECTED))
 		tsk = current;
-	cp = kheal_checkpoint_take(tsk, KHEAL_CP_ALL);
+	cp = kheal_checkpoint_take(tsk, KHEAL_CP_ALL, NULL);
 
 	ev = kheal_event_begin(KHEAL_EVENT_RCU_STALL, KHEAL_SEV_CRITICAL,
 			       "kernel", &flags);

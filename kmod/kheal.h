@@ -165,8 +165,30 @@ static inline void kheal_event_set_checkpoint(struct kheal_event *ev, u64 id)
 #define KHEAL_CP_LOAD		BIT(1)	/* load averages */
 #define KHEAL_CP_TASK		BIT(2)	/* state, cgroup, memcg, stack */
 #define KHEAL_CP_LOG		BIT(3)	/* the newest kernel log records */
+#define KHEAL_CP_DEVICE		BIT(4)	/* the netdev or block device */
 #define KHEAL_CP_ALL		(KHEAL_CP_MEMORY | KHEAL_CP_LOAD | \
-				 KHEAL_CP_TASK | KHEAL_CP_LOG)
+				 KHEAL_CP_TASK | KHEAL_CP_LOG | \
+				 KHEAL_CP_DEVICE)
+
+struct net_device;
+struct block_device;
+
+/**
+ * struct kheal_cp_dev - the device a checkpoint is about (KHEAL_CP_DEVICE)
+ * @netdev: a network device the caller keeps registered, or NULL
+ * @tx_queue: index of @netdev's TX queue that timed out, or -1
+ * @driver_stats: @netdev's driver counters may be read (dev_get_stats()):
+ *	the caller is in process context and holds no lock the driver's
+ *	ndo_get_stats64 could take (RTNL is fine). Otherwise only the
+ *	counters the core keeps are read, without locks.
+ * @bdev: a block device with I/O completing on it, or NULL
+ */
+struct kheal_cp_dev {
+	struct net_device *netdev;
+	int tx_queue;
+	bool driver_stats;
+	struct block_device *bdev;
+};
 
 /**
  * struct kheal_checkpoint - what was captured at a detection
@@ -186,7 +208,8 @@ struct kheal_checkpoint {
 
 int kheal_checkpoint_init(unsigned int size);
 void kheal_checkpoint_free(void);
-u64 kheal_checkpoint_take(struct task_struct *tsk, unsigned int flags);
+u64 kheal_checkpoint_take(struct task_struct *tsk, unsigned int flags,
+			  const struct kheal_cp_dev *dev);
 int kheal_checkpoint_copy(u64 id, struct kheal_checkpoint *out, u64 *last);
 
 int kheal_netlink_init(void);

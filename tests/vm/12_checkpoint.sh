@@ -13,7 +13,7 @@
 # kernel-log-allow: memhog invoked oom-killer
 . /kheal/tests/lib.sh
 . /kheal/tests/kheal.sh
-plan 38
+plan 39
 
 nobody() { /kheal/runas 65534 65534 "$@"; }
 
@@ -56,6 +56,8 @@ has "the inject kthread in its stack" \
 has "kernel log lines" '^kernel log \(newest last\):$'
 has "the module's load in the log" \
 	'^\[ *[0-9]+\.[0-9]+\] kheal: v[0-9.]+ loaded: hung_ms=500 '
+unlike "$(cat /tmp/cp.txt)" '^(netdev|block device):$' \
+	"it has no device section: no device is at fault"
 cmp_le "$(wc -c </tmp/cp.txt)" 8191 "the text is within 8191 bytes"
 
 khealctl -j checkpoint "$cp" >/tmp/cp.json

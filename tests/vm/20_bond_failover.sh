@@ -13,14 +13,15 @@
 # run: kheal with miimon 100 (whichever is first fails over), kheal alone
 # (miimon 0), and miimon 100 alone (kheald stopped); the "# timing:"
 # lines put them side by side. A first round, not counted, has the
-# emulator translate the code all of them run. Last, kheal.ko is unloaded
-# while the carrier of a slave flaps.
+# emulator translate the code all of them run. The checkpoint of a carrier
+# loss has the slave's state and counters as they were at the loss. Last,
+# kheal.ko is unloaded while the carrier of a slave flaps.
 # timeout: 600
 # modules: bonding veth bridge
 # binaries: ip
 . /kheal/tests/lib.sh
 . /kheal/tests/kheal.sh
-plan 83
+plan 90
 
 IP=/usr/local/bin/ip
 BOND=/sys/class/net/bond0/bonding
@@ -224,6 +225,26 @@ for s in $SLAVES; do
 	restore "$s"
 	n=$((n + 1))
 done
+# veth-c's loss in round 3: taken in the notifier, so with the driver's
+# counters, which hold the pings it carried as the active slave.
+ev=$(event veth-c down)
+cp=$(printf '%s\n' "$ev" | json_get checkpoint_id)
+cmp_ge "${cp:-0}" 1 "veth-c's carrier loss names a checkpoint"
+khealctl checkpoint "${cp:-0}" >/tmp/cp.txt 2>&1
+diag "$(sed -n '/^netdev:$/,/^kernel log/p' /tmp/cp.txt)"
+like "$(cat /tmp/cp.txt)" '^  veth-c ifindex [0-9]+ \(veth\), master bond0 \(bond\)$' \
+	"the checkpoint names the device, its kind and its master"
+like "$(cat /tmp/cp.txt)" '^  operstate [a-z]+, carrier off, mtu 1500$' \
+	"the checkpoint has its carrier off"
+like "$(cat /tmp/cp.txt)" '^  flags 0x[0-9a-f]+ <UP,.*,SLAVE,' \
+	"the checkpoint has its flags"
+like "$(cat /tmp/cp.txt)" '^  tx: packets [1-9][0-9]* bytes [1-9][0-9]* errors [0-9]+ dropped [0-9]+$' \
+	"the checkpoint has the pings it sent"
+like "$(cat /tmp/cp.txt)" '^  rx: packets [0-9]+ bytes [0-9]+ errors [0-9]+ dropped [0-9]+$' \
+	"the checkpoint has its rx counters"
+like "$(cat /tmp/cp.txt)" '^  tx_timeout 0, TX queues [0-9]+$' \
+	"the checkpoint has its TX timeouts"
+
 wait_for 10 "veth-a back: kheal.ko reports its carrier up (info)" \
 	sh -c "khealctl -j events --kernel | grep '\"dev\":\"veth-a\"' |
 		grep '\"severity\":\"info\"' | grep -q 'carrier up, slave of bond bond0'"

@@ -8,7 +8,9 @@
 # taking nic-a's frames, nic-a's transmit ring fills, its queue stops, and
 # the TX watchdog reports a real timeout (net:net_dev_xmit_timeout) about
 # 5 s later. nic-a keeps its carrier all along, so miimon keeps the bond
-# on it. kheal.ko reports netdev_tx_timeout; kheald (profile autonomous)
+# on it. kheal.ko reports netdev_tx_timeout, its checkpoint holding the
+# stopped queue (not the driver's counters: the watchdog is a timer);
+# kheald (profile autonomous)
 # runs netdev-bond-failover: bond0 moves to nic-b and nic-a is taken down;
 # the ping answers again. Then the same fault with kheald stopped: the
 # bond stays on nic-a and the ping stays dead.
@@ -21,7 +23,7 @@
 # qemu: -netdev hubport,id=pb,hubid=2 -device virtio-net-pci,netdev=pb,mac=52:54:00:6b:00:1b
 . /kheal/tests/lib.sh
 . /kheal/tests/kheal.sh
-plan 17
+plan 20
 
 IP=/usr/local/bin/ip
 BOND=/sys/class/net/bond0/bonding
@@ -106,6 +108,15 @@ ev=$(tx_timeouts nic-a | head -n 1)
 diag "event: $ev"
 like "$ev" '"severity":"error".*"queue":0.*"detail":"TX queue 0 timed out, slave of bond bond0"' \
 	"kheal.ko reports netdev_tx_timeout for nic-a, queue 0, a slave of bond0"
+cp=$(printf '%s\n' "$ev" | json_get checkpoint_id)
+khealctl checkpoint "${cp:-0}" >/tmp/cp.txt 2>&1
+diag "$(sed -n '/^netdev:$/,/^kernel log/p' /tmp/cp.txt)"
+like "$(cat /tmp/cp.txt)" '^  nic-a ifindex [0-9]+ \(virtio_net\), master bond0 \(bond\)$' \
+	"its checkpoint names nic-a, its driver and its master"
+like "$(cat /tmp/cp.txt)" '^  tx queue 0: stopped by the driver, last transmit [0-9]+ ms ago, tx_timeout [1-9]' \
+	"and has queue 0 stopped by the driver, timed out"
+like "$(cat /tmp/cp.txt)" '^  driver counters: not read in this context$' \
+	"and not the driver's counters, in the watchdog timer"
 is "$(khealctl -j events --kernel | grep '"kind":"netdev_carrier"' | grep -c '"dev":"nic-a"')" 0 \
 	"nic-a never lost its carrier"
 wait_for 20 "the incident is resolved" \

@@ -4,7 +4,8 @@
 # filesystem with a file whose checksum is recorded. The flakey member
 # starts failing writes (dm-flakey error_writes), and a write to the
 # filesystem hits it. kheal.ko reports block_io_error on the dm device,
-# "md member (raid1)"; kheald (profile autonomous) runs md-member-failing:
+# "md member (raid1)", with a checkpoint of the device's I/O counters;
+# kheald (profile autonomous) runs md-member-failing:
 # marks the member faulty, gets md0 recovering onto the spare, and
 # verifies the resync finished. Checked from outside kheal: /proc/mdstat
 # shows the member faulty and the spare active, nothing recovering, and
@@ -14,7 +15,7 @@
 # binaries: mdadm dmsetup mkfs.ext4
 . /kheal/tests/lib.sh
 . /kheal/tests/kheal.sh
-plan 13
+plan 19
 
 mb=32
 sectors=$((mb * 2048))
@@ -68,6 +69,21 @@ wait_for 30 "kheal.ko reports block_io_error on $dm as an md member" \
 		grep '\"dev\":\"$dm\"' | grep -q 'md member ('"
 detected=$(($(khealctl -j events | grep '"kind":"block_io_error"' |
 	grep "\"dev\":\"$dm\"" | head -n 1 | json_get time_ns) / 1000000))
+ev=$(khealctl -j events --kernel | grep '"kind":"block_io_error"' |
+	grep "\"dev\":\"$dm\"" | head -n 1)
+cp=$(printf '%s\n' "$ev" | json_get checkpoint_id)
+cmp_ge "${cp:-0}" 1 "the block_io_error event names a checkpoint"
+khealctl checkpoint "${cp:-0}" >/tmp/cp.txt 2>&1
+diag "$(sed -n '/^block device:$/,/^kernel log/p' /tmp/cp.txt)"
+like "$(cat /tmp/cp.txt)" '^block device:$' "the checkpoint has a block device"
+like "$(cat /tmp/cp.txt)" "^  $dm: $sectors sectors \\($mb MiB\\), bio-based, read-write\$" \
+	"it names $dm with its capacity"
+like "$(cat /tmp/cp.txt)" '^  read +ios [1-9][0-9]* merges [0-9]+ sectors [1-9][0-9]* ticks [0-9]+ ms$' \
+	"it has $dm's reads"
+like "$(cat /tmp/cp.txt)" '^  write +ios [1-9][0-9]* merges [0-9]+ sectors [1-9][0-9]* ticks [0-9]+ ms$' \
+	"it has $dm's writes"
+like "$(cat /tmp/cp.txt)" '^  in flight [0-9]+ \(read [0-9]+, write [0-9]+\), busy [0-9]+ ms$' \
+	"it has the I/O in flight"
 wait_for 300 "the incident is resolved" \
 	sh -c "khealctl -j incidents | grep -q '\"state\":\"resolved\"'" ||
 	brain_diag
