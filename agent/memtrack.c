@@ -251,14 +251,25 @@ static bool status_kb(const char *text, const char *key, uint64_t *kb)
 	return false;
 }
 
+/* Control characters out: a comm goes into messages and events. */
+static void sanitize(char *c)
+{
+	for (; *c; c++)
+		if ((unsigned char)*c < ' ' || *c == 0x7f)
+			*c = '?';
+}
+
 /*
  * Its memory: resident and swapped out, which reclaim moves a leaker's
- * pages to as fast as it touches them. -ESRCH without an mm of its own.
+ * pages to as fast as it touches them, and its comm now (an exec since
+ * the last sample renames it). -ESRCH without an mm of its own.
  */
-static int read_rss(const struct kheal_memtrack *t, pid_t pid, uint64_t *kb)
+static int read_rss(const struct kheal_memtrack *t, pid_t pid, uint64_t *kb,
+		    char *comm, size_t len)
 {
 	uint64_t rss, swap = 0;
 	char buf[4096];
+	const char *end;
 	int ret;
 
 	ret = proc_read(t, pid, "status", buf, sizeof(buf));
@@ -268,6 +279,10 @@ static int read_rss(const struct kheal_memtrack *t, pid_t pid, uint64_t *kb)
 		return -ESRCH;	/* a kernel thread, or exiting */
 	status_kb(buf, "VmSwap", &swap);
 	*kb = rss + swap;
+	if (!strncmp(buf, "Name:\t", 6) && (end = strchr(buf, '\n'))) {
+		snprintf(comm, len, "%.*s", (int)(end - buf - 6), buf + 6);
+		sanitize(comm);
+	}
 	return 0;
 }
 
@@ -276,7 +291,7 @@ static int read_identity(const struct kheal_memtrack *t,
 			 struct kheal_memtrack_proc *p)
 {
 	unsigned long long start;
-	char buf[1024], *c;
+	char buf[1024];
 	const char *lp, *rp;
 	unsigned int flags;
 	int ret;
@@ -297,10 +312,7 @@ static int read_identity(const struct kheal_memtrack *t,
 	if (flags & PF_KTHREAD)
 		return -ESRCH;
 	snprintf(p->comm, sizeof(p->comm), "%.*s", (int)(rp - lp - 1), lp + 1);
-	/* It goes into messages and events: no control characters. */
-	for (c = p->comm; *c; c++)
-		if ((unsigned char)*c < ' ' || *c == 0x7f)
-			*c = '?';
+	sanitize(p->comm);
 	p->starttime = start;
 	return 0;
 }
@@ -331,7 +343,7 @@ int kheal_memtrack_sample(struct kheal_memtrack *t, uint64_t now_ns,
 	struct kheal_memtrack_proc *v, *p;
 	struct kheal_memtrack_skip *skip;
 	size_t i, j = 0, k = 0, n = 0, ns = 0;
-	char root[PATH_MAX];
+	char root[PATH_MAX], comm[sizeof(t->v->comm)] = "";
 	uint64_t kb = 0;
 	const char *w;
 	int fd, ret;
@@ -372,12 +384,15 @@ int kheal_memtrack_sample(struct kheal_memtrack *t, uint64_t now_ns,
 			skip[ns++] = t->skip[k];
 			continue;
 		}
-		ret = read_rss(t, l.v[i].pid, &kb);
+		comm[0] = '\0';
+		ret = read_rss(t, l.v[i].pid, &kb, comm, sizeof(comm));
 		while (j < t->n && t->v[j].pid < l.v[i].pid)
 			j++;
 		p = &v[n];
 		if (!ret && j < t->n && t->v[j].pid == l.v[i].pid) {
 			*p = t->v[j];
+			if (comm[0])
+				snprintf(p->comm, sizeof(p->comm), "%s", comm);
 		} else if (!ret) {
 			*p = (struct kheal_memtrack_proc){ .pid = l.v[i].pid };
 			ret = read_identity(t, p);

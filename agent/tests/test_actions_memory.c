@@ -96,12 +96,21 @@ static void fake_proc(int pid, const char *comm, int ppid, const char *cg,
 	rss(pid, kb);
 }
 
+/* Its status, named as its stat names it, as the kernel's are. */
 static void rss(int pid, unsigned long kb)
 {
-	char rel[64];
+	char path[PATH_MAX], rel[64], stat[256] = "", comm[64] = "";
+	FILE *f;
 
+	snprintf(path, sizeof(path), "%s/proc/%d/stat", tmp, pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(stat, sizeof(stat), f))
+			sscanf(stat, "%*d (%63[^)])", comm);
+		fclose(f);
+	}
 	snprintf(rel, sizeof(rel), "proc/%d/status", pid);
-	putf(rel, "Name:\tx\nVmRSS:\t%lu kB\nVmSwap:\t0 kB\n", kb);
+	putf(rel, "Name:\t%s\nVmRSS:\t%lu kB\nVmSwap:\t0 kB\n", comm, kb);
 }
 
 static pid_t child_pausing(void)

@@ -77,14 +77,23 @@ static void fake_proc(int pid, const char *comm, unsigned int flags,
  */
 static void mem(int pid, unsigned long kb, unsigned long swap)
 {
-	char rel[64];
+	char path[PATH_MAX], rel[64], stat[256] = "", comm[64] = "";
+	FILE *f;
 
+	/* Named as its stat names it, as the kernel's status is. */
+	snprintf(path, sizeof(path), "%s/proc/%d/stat", tmp, pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(stat, sizeof(stat), f))
+			sscanf(stat, "%*d (%63[^)])", comm);
+		fclose(f);
+	}
 	snprintf(rel, sizeof(rel), "proc/%d/status", pid);
 	if (kb)
-		putf(rel, "Name:\tx\nVmPeak:\t%lu kB\nVmRSS:\t%lu kB\nRssAnon:\t%lu kB\nVmSwap:\t%lu kB\n",
-		     2 * kb, kb, kb, swap);
+		putf(rel, "Name:\t%s\nVmPeak:\t%lu kB\nVmRSS:\t%lu kB\nRssAnon:\t%lu kB\nVmSwap:\t%lu kB\n",
+		     comm, 2 * kb, kb, kb, swap);
 	else
-		putf(rel, "Name:\tx\nState:\tS (sleeping)\n");
+		putf(rel, "Name:\t%s\nState:\tS (sleeping)\n", comm);
 }
 
 static void rss(int pid, unsigned long kb)
@@ -154,6 +163,27 @@ static void track(const char *cg)
 static void sample_at(uint64_t ms)
 {
 	assert_int_equal(kheal_memtrack_sample(&t, ms * MS, NULL), 0);
+}
+
+/*
+ * A process that execs after it was first seen (a shell that execs the
+ * leaker, as a service's wrapper does) is named by what it runs now.
+ */
+static void test_an_exec_renames_the_grower(void **state)
+{
+	struct kheal_grower g[8];
+
+	(void)state;
+	track("/work");
+	fake_proc(101, "sh", 0, 1000, 4000);
+	sample_at(1000);
+	fake_proc(101, "memhog", 0, 1000, 4000 + 40960);
+	sample_at(2000);
+	assert_true(kheal_memtrack_top(&t, "/work", g, 8) >= 1);
+	assert_int_equal(g[0].pid, 101);
+	assert_string_equal(g[0].comm, "memhog");
+	assert_int_equal(g[0].growth_kb, 40960);
+	kheal_memtrack_free(&t);
 }
 
 /*
@@ -347,6 +377,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_growth_not_size_orders_the_processes),
 		T(test_growth_is_measured_over_the_window),
+		T(test_an_exec_renames_the_grower),
 		T(test_whole_host_without_kernel_threads_nor_the_dead),
 		T(test_watches_and_coverage),
 		T(test_swapped_memory_counts),
