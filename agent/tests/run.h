@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,6 +108,36 @@ static inline void result_free(struct result *r)
 {
 	free(r->out);
 	free(r->err);
+}
+
+/*
+ * A child that waits for a signal. It dies with the test: a failed
+ * assertion must not leave it holding the test's stdout, which would keep
+ * `make check` waiting instead of failing.
+ */
+static inline pid_t child_pausing(void)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+/* Waits for @pid, which must have died of @want_sig. */
+static inline void reap(pid_t pid, int want_sig)
+{
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), want_sig);
 }
 
 #endif

@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "run.h"
+
 #include "actions.h"
 #include "cgroup.h"
 #include "runbook.h"
@@ -490,27 +492,6 @@ static void test_task_kill_rejects_bad_pid_and_signal(void **state)
 			     &err), -EINVAL);
 	assert_int_equal(act(kheal_action_task_kill, "500", "65", 0, &fake,
 			     &err), -EINVAL);
-}
-
-static pid_t child_pausing(void)
-{
-	pid_t pid = fork();
-
-	assert_true(pid >= 0);
-	if (!pid) {
-		for (;;)
-			pause();
-	}
-	return pid;
-}
-
-static void reap(pid_t pid, int want_sig)
-{
-	int status;
-
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFSIGNALED(status));
-	assert_int_equal(WTERMSIG(status), want_sig);
 }
 
 /*

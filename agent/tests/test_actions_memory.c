@@ -25,6 +25,8 @@
 
 #include <cmocka.h>
 
+#include "run.h"
+
 #include "actions.h"
 #include "cgroup.h"
 #include "memtrack.h"
@@ -111,27 +113,6 @@ static void rss(int pid, unsigned long kb)
 	}
 	snprintf(rel, sizeof(rel), "proc/%d/status", pid);
 	putf(rel, "Name:\t%s\nVmRSS:\t%lu kB\nVmSwap:\t0 kB\n", comm, kb);
-}
-
-static pid_t child_pausing(void)
-{
-	pid_t pid = fork();
-
-	assert_true(pid >= 0);
-	if (!pid) {
-		for (;;)
-			pause();
-	}
-	return pid;
-}
-
-static void reap(pid_t pid, int want_sig)
-{
-	int status;
-
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFSIGNALED(status));
-	assert_int_equal(WTERMSIG(status), want_sig);
 }
 
 static void end(pid_t pid)
